@@ -1,0 +1,41 @@
+#include <arch/riscv64/csr.h>
+#include <arch/riscv64/trap.h>
+#include <hv/base/check.h>
+#include <hv/base/format.h>
+
+extern "C" char riscv64_trap_entry[];
+
+namespace hv::arch::riscv64 {
+namespace {
+
+constexpr const char* kRegNames[32] = {
+    "zero", "ra", "sp", "gp", "tp",  "t0",  "t1", "t2", "s0", "s1", "a0",
+    "a1",   "a2", "a3", "a4", "a5",  "a6",  "a7", "s2", "s3", "s4", "s5",
+    "s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+};
+
+}  // namespace
+
+void InstallTrapVector() {
+  // Direct mode: every trap enters at riscv64_trap_entry (4-byte aligned).
+  HV_CSR_WRITE(stvec, reinterpret_cast<uint64_t>(riscv64_trap_entry));
+}
+
+void PrintTrapFrame(const TrapFrame& frame) {
+  Printf("trap: %s (scause %#lx)\n", CauseName(frame.scause), frame.scause);
+  Printf("  sepc %016lx  stval %016lx  sstatus %016lx\n", frame.sepc, frame.stval,
+         frame.sstatus);
+  for (int i = 1; i < 32; ++i) {
+    Printf("  %-4s %016lx%s", kRegNames[i], frame.x[i], i % 4 == 3 ? "\n" : "");
+  }
+  Printf("\n");
+}
+
+}  // namespace hv::arch::riscv64
+
+// Called by trap_entry.S with the saved context. The kernel takes no
+// interrupts and expects no exceptions yet, so every trap is fatal.
+extern "C" void riscv64_handle_trap(hv::arch::riscv64::TrapFrame* frame) {
+  hv::arch::riscv64::PrintTrapFrame(*frame);
+  HV_PANIC("unexpected trap in the kernel at pc %#lx", frame->sepc);
+}

@@ -1,0 +1,113 @@
+"""Build macros of this repository: one wrapper per kind of target.
+
+  hv_cc_library    a C++ library (project warnings, for every platform)
+  hv_cc_binary     a hosted C++ program
+  hv_kernel_image  a bare-metal image for one board, built through a platform
+                   transition so that `bazel build //...` needs no --config
+
+Toolchain flags (freestanding, code model, sanitizers) live in
+//platforms/toolchains, not here.
+"""
+
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library")
+load("//platforms:board.bzl", "BoardInfo")
+
+# Warnings for our own code (third-party code is compiled without these).
+HV_COPTS = [
+    "-Werror",
+    "-Wshadow",
+    "-Wnon-virtual-dtor",
+    "-Wno-missing-field-initializers",
+]
+
+def hv_cc_library(name, copts = [], **kwargs):
+    cc_library(name = name, copts = HV_COPTS + copts, **kwargs)
+
+def hv_cc_binary(name, copts = [], **kwargs):
+    cc_binary(name = name, copts = HV_COPTS + copts, **kwargs)
+
+def _to_platform_impl(settings, attr):
+    return {"//command_line_option:platforms": str(attr.platform)}
+
+# Builds the dependency for the platform named by the rule's `platform`.
+to_platform = transition(
+    implementation = _to_platform_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
+)
+
+KernelImageInfo = provider(
+    doc = "A bootable bare-metal image and the board it runs on.",
+    fields = {
+        "image": "File: what QEMU's -kernel loads",
+        "elf": "File: the ELF with symbols (for gdb)",
+        "board": "BoardInfo of the board it was linked for",
+    },
+)
+
+def _kernel_image_impl(ctx):
+    elf = ctx.attr.elf[0][DefaultInfo].files_to_run.executable
+    board = ctx.attr.board[BoardInfo]
+    if board.image_format == "elf":
+        image = ctx.actions.declare_file(ctx.label.name + ".elf")
+        ctx.actions.symlink(output = image, target_file = elf)
+    else:
+        cc = ctx.attr._cc_toolchain[0][cc_common.CcToolchainInfo]
+        image = ctx.actions.declare_file(ctx.label.name + ".img")
+        ctx.actions.run(
+            executable = cc.objcopy_executable,
+            arguments = ["-O", board.image_format, elf.path, image.path],
+            inputs = [elf],
+            outputs = [image],
+            mnemonic = "KernelImage",
+            progress_message = "Packaging %s for %s" % (ctx.label, board.name),
+        )
+    return [
+        DefaultInfo(files = depset([image]), runfiles = ctx.runfiles(files = [image, elf])),
+        KernelImageInfo(image = image, elf = elf, board = board),
+    ]
+
+kernel_image = rule(
+    implementation = _kernel_image_impl,
+    doc = "Packages a kernel ELF, built for `platform`, into what the board's QEMU loads.",
+    attrs = {
+        "elf": attr.label(mandatory = True, cfg = to_platform, executable = True),
+        "platform": attr.label(mandatory = True),
+        "board": attr.label(mandatory = True, providers = [BoardInfo]),
+        "_cc_toolchain": attr.label(
+            default = "@bazel_tools//tools/cpp:current_cc_toolchain",
+            cfg = to_platform,
+        ),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
+
+def hv_kernel_image(name, board, srcs = [], deps = [], copts = [], linkopts = [], visibility = None, **kwargs):
+    """A bare-metal image `name` for `board` (a package such as //platforms/qemu_virt_riscv64).
+
+    The board package provides `:platform` (the platform to build for),
+    `:board` (its qemu_board) and `:kernel_link` (linker script and boot code).
+    """
+    testonly = kwargs.pop("testonly", False)
+    cc_binary(
+        name = name + "_elf",
+        testonly = testonly,
+        srcs = srcs,
+        deps = deps + [board + ":kernel_link"],
+        copts = HV_COPTS + copts,
+        linkopts = linkopts,
+        tags = ["manual"],
+        target_compatible_with = ["@platforms//os:none"],
+        visibility = ["//visibility:private"],
+        **kwargs
+    )
+    kernel_image(
+        name = name,
+        elf = ":" + name + "_elf",
+        platform = board + ":platform",
+        board = board + ":board",
+        testonly = testonly,
+        visibility = visibility,
+    )
