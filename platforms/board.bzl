@@ -38,10 +38,17 @@ qemu_board = rule(
 )
 
 def board_command(board, image):
-    """QEMU's argv (a list of strings) to boot `image` on `board`.
+    """QEMU's command line to boot an image on a board.
 
     Paths are runfiles paths: valid from the runfiles directory of this
     workspace, where `bazel test` and `bazel run` start their programs.
+
+    Args:
+      board: the BoardInfo of the board.
+      image: the File QEMU loads with -kernel.
+
+    Returns:
+      The argv, a list of strings.
     """
     argv = [board.qemu.short_path]
     for arg in board.machine_args:
@@ -53,5 +60,12 @@ def board_command(board, image):
     return argv + ["-kernel", image.short_path]
 
 def board_runfiles(board):
-    """The Files a command from board_command() needs besides the image."""
+    """The Files a command from board_command() needs besides the image.
+
+    Args:
+      board: the BoardInfo of the board.
+
+    Returns:
+      A list of Files.
+    """
     return [board.qemu] + ([board.firmware] if board.firmware else [])

@@ -26,7 +26,7 @@ def hv_cc_library(name, copts = [], **kwargs):
 def hv_cc_binary(name, copts = [], **kwargs):
     cc_binary(name = name, copts = HV_COPTS + copts, **kwargs)
 
-def _to_platform_impl(settings, attr):
+def _to_platform_impl(_settings, attr):
     return {"//command_line_option:platforms": str(attr.platform)}
 
 # Builds the dependency for the platform named by the rule's `platform`.

@@ -24,7 +24,7 @@ KERNEL_TEST_BOARDS = {
     "x86_64": "//platforms/qemu_pc_x86_64",
 }
 
-def _qemu_command(ctx, image_info, extra_args):
+def _qemu_command(image_info, extra_args):
     return board_command(image_info.board, image_info.image) + extra_args
 
 def _image_runfiles(ctx, image_info):
@@ -35,7 +35,7 @@ def _image_runfiles(ctx, image_info):
 def _qemu_test_impl(ctx):
     info = ctx.attr.image[KernelImageInfo]
     runner = ctx.executable._runner
-    qemu = _qemu_command(ctx, info, ["-display", "none", "-monitor", "none", "-serial", "stdio"] + ctx.attr.qemu_args)
+    qemu = _qemu_command(info, ["-display", "none", "-monitor", "none", "-serial", "stdio"] + ctx.attr.qemu_args)
     runner_cmd = [
         runner.short_path,
         "--timeout=%ds" % ctx.attr.timeout_s,
@@ -109,7 +109,7 @@ def qemu_test(name, image, tags = [], size = "medium", **kwargs):
 
 def _qemu_run_impl(ctx):
     info = ctx.attr.image[KernelImageInfo]
-    qemu = _qemu_command(ctx, info, ["-nographic"] + ctx.attr.qemu_args)
+    qemu = _qemu_command(info, ["-nographic"] + ctx.attr.qemu_args)
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(
         script,
@@ -175,8 +175,10 @@ def riscv64_cc_test(name, srcs, deps = [], copts = [], data = [], tags = [], siz
     )
 
 def hv_cc_test(name, srcs, deps = [], copts = [], riscv64 = True, tags = [], **kwargs):
-    """A GoogleTest test `name` on the host; with `riscv64`, also `name_riscv64`
-    under qemu-riscv64, from the same sources."""
+    """A GoogleTest test on the host and, from the same sources, under qemu-riscv64.
+
+    Creates `name` (host) and, when `riscv64` is set, `name_riscv64`.
+    """
     cc_test(
         name = name,
         srcs = srcs,
@@ -196,8 +198,10 @@ def hv_cc_test(name, srcs, deps = [], copts = [], riscv64 = True, tags = [], **k
         )
 
 def kernel_test(name, srcs, deps = [], boards = KERNEL_TEST_BOARDS, timeout_s = 120, **kwargs):
-    """In-kernel tests (TEST/EXPECT from //testing/ktest) as bare-metal images,
-    one qemu_test `name_<arch>` per board."""
+    """In-kernel tests (TEST/EXPECT from //testing/ktest) on every board.
+
+    Creates one bare-metal image and one qemu_test `name_<arch>` per board.
+    """
     for arch, board in boards.items():
         hv_kernel_image(
             name = "%s_%s_image" % (name, arch),

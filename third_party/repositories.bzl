@@ -55,6 +55,7 @@ _local_dir = repository_rule(
 )
 
 def hv_dependencies():
+    """Declares every external repository; called once from WORKSPACE."""
     _debian_rules_cc(name = "rules_cc", path = "/usr/share/bazel/rules/cc")
 
     # Bazel's own copy: Debian's bazel-platforms 0.0.2 lacks cpu:riscv64.

@@ -98,7 +98,7 @@ size_t FormatV(char* buf, size_t size, const char* fmt, va_list args) {
         while (*p >= '0' && *p <= '9') spec.precision = spec.precision * 10 + (*p++ - '0');
       }
     }
-    int longs = 0;  // 0: int, 1: long, 2: long long, -1: short, -2: char
+    int longs = 0;      // 0: int, 1: long, 2: long long, -1: short, -2: char
     bool wide = false;  // size_t, intmax_t, ptrdiff_t
     for (;; ++p) {
       if (*p == 'l') {
@@ -139,7 +139,8 @@ size_t FormatV(char* buf, size_t size, const char* fmt, va_list args) {
       case 'x':
       case 'X': {
         const uint64_t v = unsigned_arg();
-        PutUnsigned(out, spec, v, 16, *p == 'X', spec.alt && v != 0 ? (*p == 'X' ? "0X" : "0x") : "");
+        PutUnsigned(out, spec, v, 16, *p == 'X',
+                    spec.alt && v != 0 ? (*p == 'X' ? "0X" : "0x") : "");
         break;
       }
       case 'o': {

@@ -20,6 +20,4 @@ void abort() { HV_PANIC("abort() called"); }
 }  // extern "C"
 
 void operator delete(void*) noexcept { HV_PANIC("operator delete without a kernel heap"); }
-void operator delete(void*, size_t) noexcept {
-  HV_PANIC("operator delete without a kernel heap");
-}
+void operator delete(void*, size_t) noexcept { HV_PANIC("operator delete without a kernel heap"); }

@@ -20,9 +20,7 @@ void JoinOperands(char* buf, size_t size, const char* left, const char* right) {
   hv::Format(buf, size, " (%s vs %s) ", left, right);
 }
 
-void DescribeInto(char* buf, size_t size, int64_t value) {
-  hv::Format(buf, size, "%ld", value);
-}
+void DescribeInto(char* buf, size_t size, int64_t value) { hv::Format(buf, size, "%ld", value); }
 void DescribeInto(char* buf, size_t size, uint64_t value) {
   hv::Format(buf, size, "%lu (%#lx)", value, value);
 }

@@ -43,8 +43,8 @@ ABSL_FLAG(bool, gdb, false, "Start QEMU with -s -S (gdb on tcp::1234) and no tim
 namespace {
 
 struct Outcome {
-  bool exited = false;    // false: killed by a signal
-  int code = 0;           // exit code or signal number
+  bool exited = false;  // false: killed by a signal
+  int code = 0;         // exit code or signal number
   bool timed_out = false;
   bool saw_sentinel = false;
 };
@@ -187,8 +187,7 @@ int main(int argc, char** argv) {
   std::string failure;
   const int expected = absl::GetFlag(FLAGS_success_exit_code);
   if (outcome->timed_out) {
-    failure = absl::StrCat("timed out after ", absl::FormatDuration(timeout),
-                           " (QEMU killed)");
+    failure = absl::StrCat("timed out after ", absl::FormatDuration(timeout), " (QEMU killed)");
   } else if (!outcome->exited) {
     failure = absl::StrCat("QEMU was killed by signal ", outcome->code);
   } else if (outcome->code != expected) {

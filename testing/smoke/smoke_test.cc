@@ -31,8 +31,8 @@ TEST(Smoke, FormatMatchesSnprintf) {
   const struct {
     const char* fmt;
     long value;
-  } cases[] = {{"%ld", -42}, {"%5ld|", 7}, {"%-5ld|", 7}, {"%05ld", -7}, {"%lx", 0xabc},
-               {"%#lx", 255}, {"%#lo", 8},  {"%lu", 0}};
+  } cases[] = {{"%ld", -42},   {"%5ld|", 7},  {"%-5ld|", 7}, {"%05ld", -7},
+               {"%lx", 0xabc}, {"%#lx", 255}, {"%#lo", 8},   {"%lu", 0}};
   for (const auto& c : cases) {
     const size_t n = Format(ours, sizeof(ours), c.fmt, c.value);
     const int m = snprintf(libc, sizeof(libc), c.fmt, c.value);

@@ -21,8 +21,6 @@ SbiRet Call(uint64_t eid, uint64_t fid, uint64_t a0, uint64_t a1, uint64_t a2, u
   return SbiRet{static_cast<int64_t>(r_a0), r_a1};
 }
 
-void ConsolePutChar(char c) {
-  Call(kLegacyConsolePutchar, 0, static_cast<unsigned char>(c));
-}
+void ConsolePutChar(char c) { Call(kLegacyConsolePutchar, 0, static_cast<unsigned char>(c)); }
 
 }  // namespace hv::arch::riscv64::sbi

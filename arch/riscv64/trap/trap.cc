@@ -23,8 +23,7 @@ void InstallTrapVector() {
 
 void PrintTrapFrame(const TrapFrame& frame) {
   Printf("trap: %s (scause %#lx)\n", CauseName(frame.scause), frame.scause);
-  Printf("  sepc %016lx  stval %016lx  sstatus %016lx\n", frame.sepc, frame.stval,
-         frame.sstatus);
+  Printf("  sepc %016lx  stval %016lx  sstatus %016lx\n", frame.sepc, frame.stval, frame.sstatus);
   for (int i = 1; i < 32; ++i) {
     Printf("  %-4s %016lx%s", kRegNames[i], frame.x[i], i % 4 == 3 ? "\n" : "");
   }

@@ -31,17 +31,28 @@ alignas(16) IdtGate g_idt[256];
 
 const char* VectorName(uint64_t vector) {
   static constexpr const char* kNames[] = {
-      "divide error",        "debug",
-      "NMI",                 "breakpoint",
-      "overflow",            "bound range exceeded",
-      "invalid opcode",      "device not available",
-      "double fault",        "coprocessor segment overrun",
-      "invalid TSS",         "segment not present",
-      "stack-segment fault", "general protection fault",
-      "page fault",          "reserved (15)",
-      "x87 FP error",        "alignment check",
-      "machine check",       "SIMD FP exception",
-      "virtualization exception", "control protection",
+      "divide error",
+      "debug",
+      "NMI",
+      "breakpoint",
+      "overflow",
+      "bound range exceeded",
+      "invalid opcode",
+      "device not available",
+      "double fault",
+      "coprocessor segment overrun",
+      "invalid TSS",
+      "segment not present",
+      "stack-segment fault",
+      "general protection fault",
+      "page fault",
+      "reserved (15)",
+      "x87 FP error",
+      "alignment check",
+      "machine check",
+      "SIMD FP exception",
+      "virtualization exception",
+      "control protection",
   };
   return vector < std::size(kNames) ? kNames[vector] : (vector < 32 ? "reserved" : "interrupt");
 }
@@ -67,8 +78,7 @@ void InstallIdt() {
 }
 
 void PrintTrapFrame(const TrapFrame& f) {
-  Printf("trap: %s (vector %lu, error code %#lx)\n", VectorName(f.vector), f.vector,
-         f.error_code);
+  Printf("trap: %s (vector %lu, error code %#lx)\n", VectorName(f.vector), f.vector, f.error_code);
   Printf("  rip %016lx  rsp %016lx  rflags %016lx  cr2 %016lx\n", f.rip, f.rsp, f.rflags,
          ReadCr2());
   Printf("  rax %016lx  rbx %016lx  rcx %016lx  rdx %016lx\n", f.rax, f.rbx, f.rcx, f.rdx);

@@ -23,6 +23,9 @@ void JoinOperands(char* buf, size_t size, const char* left, const char* right);
 
 struct Comparison;
 
+template <typename T>
+concept IntegerLike = std::is_integral_v<T> || std::is_enum_v<T>;
+
 struct TestCase {
   const char* suite;
   const char* name;
@@ -48,8 +51,7 @@ class Failure {
   Failure& operator<<(bool value);
   Failure& operator<<(const void* pointer);
   Failure& operator<<(char c);
-  template <typename T>
-    requires std::is_integral_v<T> || std::is_enum_v<T>
+  template <IntegerLike T>
   Failure& operator<<(T value) {
     if constexpr (std::is_enum_v<T>) {
       return *this << static_cast<std::underlying_type_t<T>>(value);
@@ -108,8 +110,8 @@ void Describe(char* buf, size_t size, const T& value) {
 // Integers compare by value whatever their signedness (std::cmp_*), so
 // EXPECT_EQ(size, 3) neither warns nor lies.
 template <typename A, typename B>
-constexpr bool kIntegerPair = std::is_integral_v<A> && std::is_integral_v<B> &&
-                              !std::is_same_v<A, bool> && !std::is_same_v<B, bool>;
+constexpr bool kIntegerPair = (std::is_integral_v<A>)&&(std::is_integral_v<B>)&&(
+    !std::is_same_v<A, bool>)&&(!std::is_same_v<B, bool>);
 
 enum class Op { kEq, kNe, kLt, kLe, kGt, kGe };
 
@@ -147,12 +149,12 @@ Comparison Compare(const A& a, const B& b) {
 #define KTEST_CONCAT_(a, b) a##b
 #define KTEST_NAME_(suite, name, what) KTEST_CONCAT_(ktest_##suite##_##name, what)
 
-#define TEST(suite, name)                                                               \
-  static void KTEST_NAME_(suite, name, _body)();                                        \
-  static const ::ktest::TestCase KTEST_NAME_(suite, name, _case){#suite, #name,         \
-                                                                 &KTEST_NAME_(suite, name, _body)}; \
-  [[gnu::used, gnu::section(".ktest")]] static const ::ktest::TestCase* const         \
-      KTEST_NAME_(suite, name, _entry) = &KTEST_NAME_(suite, name, _case);             \
+#define TEST(suite, name)                                                                  \
+  static void KTEST_NAME_(suite, name, _body)();                                           \
+  static const ::ktest::TestCase KTEST_NAME_(suite, name, _case){                          \
+      #suite, #name, &KTEST_NAME_(suite, name, _body)};                                    \
+  [[gnu::used, gnu::section(".ktest")]] static const ::ktest::TestCase* const KTEST_NAME_( \
+      suite, name, _entry) = &KTEST_NAME_(suite, name, _case);                             \
   static void KTEST_NAME_(suite, name, _body)()
 
 #define KTEST_CHECK_(cond, text, on_failure) \
@@ -169,10 +171,10 @@ Comparison Compare(const A& a, const B& b) {
 #define ASSERT_FALSE(c) KTEST_CHECK_(!(c), "expected false: " #c " ", KTEST_FATAL_)
 
 // Binary comparisons evaluate each operand once and print both on failure.
-#define KTEST_CMP_(a, b, op, text, on_failure)                                               \
+#define KTEST_CMP_(a, b, op, text, on_failure)                                            \
   if (const ::ktest::Comparison ktest_cmp_ = ::ktest::Compare<::ktest::Op::op>((a), (b)); \
-      ktest_cmp_.ok) {                                                                   \
-  } else                                                                                 \
+      ktest_cmp_.ok) {                                                                    \
+  } else                                                                                  \
     on_failure ::ktest::Failure(__FILE__, __LINE__, "expected " #a " " #text " " #b) << ktest_cmp_
 
 #define EXPECT_EQ(a, b) KTEST_CMP_(a, b, kEq, ==, KTEST_NONFATAL_)

@@ -19,11 +19,11 @@ namespace hv {
 
 #define HV_PANIC(...) ::hv::Panic(__FILE__, __LINE__, __VA_ARGS__)
 
-#define HV_CHECK(cond, ...)                                             \
-  do {                                                                  \
-    if (!(cond)) [[unlikely]] {                                         \
+#define HV_CHECK(cond, ...)                                                     \
+  do {                                                                          \
+    if (!(cond)) [[unlikely]] {                                                 \
       ::hv::Panic(__FILE__, __LINE__, "check failed: " #cond ": " __VA_ARGS__); \
-    }                                                                   \
+    }                                                                           \
   } while (0)
 
 #endif  // HV_BASE_CHECK_H_

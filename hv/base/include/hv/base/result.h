@@ -36,6 +36,20 @@ enum class Error : uint8_t {
 // A stable, human-readable name for `error` ("kPageFault"...).
 const char* ErrorName(Error error);
 
+template <typename T, typename E>
+class Result;
+
+namespace internal {
+
+// A type a Result<T, E> can be built from as its value: anything T can be
+// constructed from, except the Result itself and the error type.
+template <typename U, typename T, typename E>
+concept ResultValueFrom = std::is_constructible_v<T, U&&> &&
+    (!std::is_same_v<std::remove_cvref_t<U>, Result<T, E>>)&&(
+        !std::is_same_v<std::remove_cvref_t<U>, E>);
+
+}  // namespace internal
+
 template <typename T, typename E = Error>
 class [[nodiscard]] Result {
   static_assert(!std::is_reference_v<T>, "Result<T&> is not supported");
@@ -47,10 +61,7 @@ class [[nodiscard]] Result {
 
   // Implicit from a value or an error, so `return value;` and
   // `return Error::kInvalidArgs;` both read naturally.
-  template <typename U = T>
-    requires std::is_constructible_v<T, U&&> &&
-             (!std::is_same_v<std::remove_cvref_t<U>, Result>) &&
-             (!std::is_same_v<std::remove_cvref_t<U>, E>)
+  template <internal::ResultValueFrom<T, E> U = T>
   constexpr Result(U&& value) : has_value_(true) {  // NOLINT(google-explicit-constructor)
     std::construct_at(&value_, std::forward<U>(value));
   }
@@ -165,13 +176,13 @@ inline constexpr Result<void> Ok() { return {}; }
 
 // Propagates the error of `expr` from the enclosing function, or yields its
 // value. The enclosing function's result must be constructible from the error.
-#define HV_TRY(expr)                                  \
-  ({                                                  \
-    auto hv_try_result_ = (expr);                     \
-    if (!hv_try_result_.ok()) [[unlikely]] {          \
-      return std::move(hv_try_result_).error();       \
-    }                                                 \
-    std::move(hv_try_result_).value();                \
+#define HV_TRY(expr)                            \
+  ({                                            \
+    auto hv_try_result_ = (expr);               \
+    if (!hv_try_result_.ok()) [[unlikely]] {    \
+      return std::move(hv_try_result_).error(); \
+    }                                           \
+    std::move(hv_try_result_).value();          \
   })
 
 #endif  // HV_BASE_RESULT_H_

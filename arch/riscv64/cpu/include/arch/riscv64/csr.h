@@ -6,13 +6,14 @@
 
 // SAFETY: CSR accesses have no memory operands; the caller is in S/HS-mode,
 // where every CSR named in this repository is accessible.
-#define HV_CSR_READ(csr)                               \
-  ({                                                   \
-    uint64_t hv_csr_value_;                            \
+#define HV_CSR_READ(csr)                                  \
+  ({                                                      \
+    uint64_t hv_csr_value_;                               \
     asm volatile("csrr %0, " #csr : "=r"(hv_csr_value_)); \
-    hv_csr_value_;                                     \
+    hv_csr_value_;                                        \
   })
-#define HV_CSR_WRITE(csr, value) asm volatile("csrw " #csr ", %0" ::"rK"(uint64_t{value}) : "memory")
+#define HV_CSR_WRITE(csr, value) \
+  asm volatile("csrw " #csr ", %0" ::"rK"(uint64_t{value}) : "memory")
 #define HV_CSR_SET(csr, bits) asm volatile("csrs " #csr ", %0" ::"rK"(uint64_t{bits}) : "memory")
 #define HV_CSR_CLEAR(csr, bits) asm volatile("csrc " #csr ", %0" ::"rK"(uint64_t{bits}) : "memory")
 

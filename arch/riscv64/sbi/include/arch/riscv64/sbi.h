@@ -28,12 +28,12 @@ inline constexpr int64_t kErrAlreadyStopped = -8;
 inline constexpr uint64_t kLegacyConsolePutchar = 0x01;
 inline constexpr uint64_t kLegacyConsoleGetchar = 0x02;
 inline constexpr uint64_t kExtBase = 0x10;
-inline constexpr uint64_t kExtTime = 0x54494D45;   // "TIME"
-inline constexpr uint64_t kExtIpi = 0x735049;      // "sPI"
-inline constexpr uint64_t kExtRfence = 0x52464E43; // "RFNC"
-inline constexpr uint64_t kExtHsm = 0x48534D;      // "HSM"
-inline constexpr uint64_t kExtSrst = 0x53525354;   // "SRST"
-inline constexpr uint64_t kExtDbcn = 0x4442434E;   // "DBCN"
+inline constexpr uint64_t kExtTime = 0x54494D45;    // "TIME"
+inline constexpr uint64_t kExtIpi = 0x735049;       // "sPI"
+inline constexpr uint64_t kExtRfence = 0x52464E43;  // "RFNC"
+inline constexpr uint64_t kExtHsm = 0x48534D;       // "HSM"
+inline constexpr uint64_t kExtSrst = 0x53525354;    // "SRST"
+inline constexpr uint64_t kExtDbcn = 0x4442434E;    // "DBCN"
 
 SbiRet Call(uint64_t eid, uint64_t fid, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
             uint64_t a3 = 0, uint64_t a4 = 0, uint64_t a5 = 0);
