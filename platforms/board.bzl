@@ -11,7 +11,7 @@ BoardInfo = provider(
         "qemu": "File: the qemu-system binary (from @qemu)",
         "firmware": "File or None: passed where an argument says {firmware}",
         "machine_args": "list of string: QEMU machine arguments ({firmware} is substituted)",
-        "image_format": "string: 'elf' or an objcopy output format (e.g. elf32-i386)",
+        "image_format": "string: 'elf' or an objcopy output format (e.g. binary)",
         "success_exit_code": "int: QEMU's exit code when the image reports success",
     },
 )

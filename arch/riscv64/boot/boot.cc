@@ -1,6 +1,7 @@
 // riscv64 boot: from the assembly entry to KernelMain, plus the machine
 // services of <arch/machine.h> for the QEMU virt board.
 #include <arch/boot.h>
+#include <arch/layout.h>
 #include <arch/machine.h>
 #include <arch/riscv64/sbi.h>
 #include <arch/riscv64/trap.h>
@@ -21,10 +22,10 @@ void EarlyPutChar(char c) { riscv64::sbi::ConsolePutChar(c); }
 
 void ExitMachine(bool success) {
   const uint32_t code = success ? board::kTestDevicePass : (board::kTestDeviceFail | (1u << 16));
-  // SAFETY: the test device is an MMIO register of the virt board; OpenSBI's
-  // PMP setup leaves it accessible to S-mode and the kernel runs with
-  // translation off (or identity-mapped) when it stops the machine.
-  *reinterpret_cast<volatile uint32_t*>(board::kTestDeviceBase) = code;
+  // SAFETY: the test device is an MMIO register of the virt board, mapped in
+  // the direct map for the kernel's whole life; OpenSBI's PMP setup leaves it
+  // accessible to S-mode.
+  *PtrFromHostVirt<volatile uint32_t>(PhysToVirt(HostPhysAddr(board::kTestDeviceBase))) = code;
   for (;;) {
     asm volatile("wfi");
   }

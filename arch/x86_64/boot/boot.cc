@@ -60,7 +60,7 @@ void PrintBacktrace() {
   for (int depth = 0; depth < 32; ++depth) {
     if (fp < lo || fp + 16 > hi || fp % 8 != 0) break;
     // SAFETY: fp lies within the kernel image (checked above), which is
-    // identity-mapped for the kernel's whole life.
+    // mapped for the kernel's whole life.
     const uintptr_t next = reinterpret_cast<const uintptr_t*>(fp)[0];
     const uintptr_t ret = reinterpret_cast<const uintptr_t*>(fp)[1];
     if (ret == 0) break;

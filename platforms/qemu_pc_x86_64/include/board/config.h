@@ -1,5 +1,6 @@
 // Memory map and devices of QEMU's x86_64 `q35` PC (QEMU 7.2) as this
-// repository configures it (see BUILD): multiboot entry, identity-mapped.
+// repository configures it (see BUILD): multiboot entry. Addresses are
+// physical; the kernel reaches them through the direct map.
 #ifndef BOARD_CONFIG_H_
 #define BOARD_CONFIG_H_
 
@@ -9,7 +10,7 @@ namespace hv::board {
 
 inline constexpr const char kName[] = "qemu_pc_x86_64";
 
-// The kernel is linked and loaded at 2 MiB, identity-mapped.
+// The kernel image is loaded at physical 2 MiB.
 inline constexpr uint64_t kKernelBase = 0x20'0000;
 
 // 16550 UART on COM1.
