@@ -32,7 +32,18 @@ TEST(Addr, Alignment) {
 
 TEST(AddrRange, CreateRefusesWrappingRanges) {
   EXPECT_FALSE(AddrRange<GuestPhysAddr>::Create(GuestPhysAddr(~uint64_t{0}), 2).has_value());
-  EXPECT_TRUE(AddrRange<GuestPhysAddr>::Create(GuestPhysAddr(~uint64_t{0}), 1).has_value());
+  EXPECT_FALSE(AddrRange<GuestPhysAddr>::Create(GuestPhysAddr(1), ~uint64_t{0}).has_value());
+  // The last byte of the address space is a valid one-byte range.
+  const auto last = AddrRange<GuestPhysAddr>::Create(GuestPhysAddr(~uint64_t{0}), 1);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->last().value(), ~uint64_t{0});
+  EXPECT_TRUE(last->Contains(GuestPhysAddr(~uint64_t{0})));
+  const auto all = AddrRange<GuestPhysAddr>::Create(GuestPhysAddr(0), ~uint64_t{0});
+  ASSERT_TRUE(all.has_value());
+  EXPECT_FALSE(all->Contains(GuestPhysAddr(~uint64_t{0})));
+  EXPECT_TRUE(
+      AddrRange<GuestPhysAddr>::Create(GuestPhysAddr(1), ~uint64_t{0}).value_or(*all).start() ==
+      GuestPhysAddr(0));
 }
 
 TEST(AddrRange, ContainmentAndOverlap) {

@@ -68,23 +68,26 @@ using HostPhysAddr = Addr<HostPhysTag>;
 using HostVirtAddr = Addr<HostVirtTag>;
 
 // A half-open range [start, start + size) of one address kind. A range never
-// wraps: Create() refuses one whose end would.
+// wraps: Create() refuses one that would run past 2^64. A range may end
+// exactly at 2^64 (it holds the last byte of the address space); use last()
+// rather than end() where that matters, since end() then reads as 0.
 template <typename A>
 class AddrRange {
  public:
   constexpr AddrRange() = default;
 
-  // nullopt if `start + size` wraps.
+  // nullopt if the range would run past 2^64.
   static constexpr std::optional<AddrRange> Create(A start, uint64_t size) {
-    if (!start.CheckedAdd(size)) return std::nullopt;
+    if (size != 0 && size - 1 > ~start.value()) return std::nullopt;
     return AddrRange(start, size);
   }
 
   constexpr A start() const { return start_; }
   constexpr uint64_t size() const { return size_; }
-  // One past the last byte. Does not wrap (checked at creation), except for
-  // a range ending exactly at 2^64, whose end() reads as 0.
+  // One past the last byte (0 for a range that ends at 2^64).
   constexpr A end() const { return A(start_.value() + size_); }
+  // The last byte. REQUIRES: !empty().
+  constexpr A last() const { return A(start_.value() + (size_ - 1)); }
   constexpr bool empty() const { return size_ == 0; }
 
   constexpr bool Contains(A addr) const {
