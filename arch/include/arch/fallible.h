@@ -1,0 +1,46 @@
+// Fallible memory primitives: copies and fills that stop at the first
+// faulting byte instead of crashing, and report exactly how far they got.
+//
+// They are written in assembly (arch/<arch>/fallible/) and every instruction
+// that may fault is listed in the exception table, so a fault is redirected
+// to a fixup that returns the count. Two consumers do the redirection: the
+// kernel trap handlers on both architectures, and in Linux builds (host and
+// qemu-riscv64) a SIGSEGV/SIGBUS handler installed by
+// InstallFaultHandler().
+//
+// Contract of both functions: the return value r is the number of bytes NOT
+// done (0 on success). Bytes [0, len - r) were copied/set; no byte at or
+// beyond len - r was written. When r > 0, the byte at offset len - r is one
+// whose access faulted (on the source or the destination side).
+//
+// They do not check their arguments (that is mm's job); overlapping source
+// and destination give unspecified bytes but never a crash or a write
+// outside [dst, dst + len).
+#ifndef ARCH_FALLIBLE_H_
+#define ARCH_FALLIBLE_H_
+
+#include <hv/base/std.h>
+
+extern "C" {
+
+// REQUIRES: [dst, dst+len) and [src, src+len) do not wrap.
+size_t hv_memcpy_fallible(void* dst, const void* src, size_t len);
+
+// REQUIRES: [dst, dst+len) does not wrap.
+size_t hv_memset_fallible(void* dst, int value, size_t len);
+
+}  // extern "C"
+
+namespace hv::arch {
+
+// Makes faults inside the fallible primitives recoverable. In kernel images
+// the trap handlers always consult the exception table, so this does
+// nothing. In Linux processes it installs the SIGSEGV/SIGBUS handler once
+// (thread-safe, idempotent); faults at any other PC go to the previously
+// installed handler (or the default action). mm calls it before the first
+// fallible access.
+void InstallFaultHandler();
+
+}  // namespace hv::arch
+
+#endif  // ARCH_FALLIBLE_H_
