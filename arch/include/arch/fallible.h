@@ -29,6 +29,14 @@ size_t hv_memcpy_fallible(void* dst, const void* src, size_t len);
 // REQUIRES: [dst, dst+len) does not wrap.
 size_t hv_memset_fallible(void* dst, int value, size_t len);
 
+// One aligned access of `size` (1, 2, 4 or 8) bytes with a single
+// instruction, so it never tears. The load zero-extends into *value. Both
+// return 0 on success and nonzero if the access faulted, in which case
+// nothing was stored (*value is untouched).
+// REQUIRES: the address is a multiple of `size`.
+int hv_load_once_fallible(const void* src, size_t size, uint64_t* value);
+int hv_store_once_fallible(void* dst, size_t size, uint64_t value);
+
 }  // extern "C"
 
 namespace hv::arch {
