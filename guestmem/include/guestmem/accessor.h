@@ -1,0 +1,165 @@
+// Access to a guest's physical memory at guest-chosen addresses.
+//
+// A backend implements one thing, TranslateAndGetLimit(gpa): where gpa can be
+// reached in this address space and how many bytes are contiguous from there.
+// Everything else is built on it here, once, for every backend:
+//
+//   ReadBuffer/WriteBuffer  any length across any number of translations;
+//                           on failure the error and the exact bytes done
+//   ReadObj/WriteObj        a whole Pod, with one access when T is PodOnce
+//                           and aligned; straddling objects still whole
+//   ReadVolatile/...        one non-tearing access of a PodOnce
+//   Reader/Writer           mm's fallible VmReader/VmWriter over a range
+//                           inside one translation
+//   GuestVmIo               mm's VmIo over guest memory (offset = GPA)
+//
+// Every byte goes through mm's fallible primitives, so memory that is
+// unmapped at host level (a truncated file, a revoked page) is an error, not
+// a hypervisor fault. A guest address outside guest RAM, a range that wraps
+// (gpa + len overflow) or runs into a hole is kOutOfRange with the bytes done
+// before it; nothing outside the guest's memory is ever touched.
+//
+// Compared with the ArceOS GuestMemoryAccessor this interface fixes: the
+// limit is the bytes remaining from gpa (not the region size), a zero limit
+// is an error (never an endless loop), partial failures report progress, and
+// the translation yields a HostVirtAddr (never a virtual address disguised
+// as a physical one).
+#ifndef GUESTMEM_ACCESSOR_H_
+#define GUESTMEM_ACCESSOR_H_
+
+#include <hv/base/addr.h>
+#include <hv/base/result.h>
+#include <hv/base/std.h>
+#include <mm/io.h>
+#include <mm/pod.h>
+#include <mm/vm_io.h>
+
+namespace hv::guestmem {
+
+using mm::CopyError;
+using mm::CopyResult;
+
+// Where a guest-physical address can be accessed.
+struct Translation {
+  // The address of `gpa` in this address space.
+  HostVirtAddr hva;
+  // Bytes contiguous from gpa to the end of this translation (always > 0 from
+  // a correct backend; the accessor treats 0 as an error).
+  uint64_t limit;
+};
+
+class GuestMemoryAccessor {
+ public:
+  virtual ~GuestMemoryAccessor() = default;
+
+  // The translation of `gpa`: kOutOfRange if gpa is not guest RAM.
+  virtual Result<Translation> TranslateAndGetLimit(GuestPhysAddr gpa) const = 0;
+
+  // Copies guest memory from gpa into `writer` until the writer is full.
+  // Returns the byte count, or the error (kOutOfRange for addresses outside
+  // guest RAM or a range that wraps, kPageFault for memory unmapped at host
+  // level, on either side) with the exact bytes copied before it; the writer
+  // advances by exactly that.
+  template <mm::Fallibility W>
+  CopyResult ReadInto(GuestPhysAddr gpa, mm::VmWriter<W>& writer) const;
+  // Copies everything `reader` has to guest memory at gpa; errors as
+  // ReadInto.
+  template <mm::Fallibility R>
+  CopyResult WriteFrom(GuestPhysAddr gpa, mm::VmReader<R>& reader) const;
+
+  // ReadInto/WriteFrom for plain buffers.
+  CopyResult ReadBuffer(GuestPhysAddr gpa, std::span<std::byte> out) const {
+    mm::VmWriter<mm::Infallible> writer = mm::VmWriter<mm::Infallible>::FromSpan(out);
+    return ReadInto(gpa, writer);
+  }
+  CopyResult WriteBuffer(GuestPhysAddr gpa, std::span<const std::byte> in) const {
+    mm::VmReader<mm::Infallible> reader = mm::VmReader<mm::Infallible>::FromSpan(in);
+    return WriteFrom(gpa, reader);
+  }
+
+  // Reads a whole object; errors as ReadBuffer (without the count).
+  template <mm::Pod T>
+  Result<T> ReadObj(GuestPhysAddr gpa) const {
+    if constexpr (mm::PodOnce<T>) {
+      if (gpa.IsAligned(sizeof(T))) {
+        const Translation t = HV_TRY(Translate(gpa));
+        if (t.limit >= sizeof(T)) {
+          const uint64_t bits = HV_TRY(
+              mm::internal::LoadOnceFallible(PtrFromHostVirt<const std::byte>(t.hva), sizeof(T)));
+          return mm::internal::FromBits<T>(bits);
+        }
+      }
+    }
+    T value;
+    CopyResult r = ReadBuffer(gpa, mm::AsWritableBytes(value));
+    if (!r.ok()) return r.error().code;
+    return value;
+  }
+
+  // Writes a whole object; errors as WriteBuffer (without the count). On an
+  // error, a prefix of the object may have been written.
+  template <mm::Pod T>
+  Result<void> WriteObj(GuestPhysAddr gpa, const T& value) const {
+    if constexpr (mm::PodOnce<T>) {
+      if (gpa.IsAligned(sizeof(T))) {
+        const Translation t = HV_TRY(Translate(gpa));
+        if (t.limit >= sizeof(T)) {
+          return mm::internal::StoreOnceFallible(PtrFromHostVirt<std::byte>(t.hva), sizeof(T),
+                                                 mm::internal::ToBits(value));
+        }
+      }
+    }
+    CopyResult r = WriteBuffer(gpa, mm::AsBytes(value));
+    if (!r.ok()) return r.error().code;
+    return Ok();
+  }
+
+  // One non-tearing load/store of a PodOnce. kInvalidArgs if gpa is not a
+  // multiple of sizeof(T); otherwise errors as ReadBuffer.
+  template <mm::PodOnce T>
+  Result<T> ReadVolatile(GuestPhysAddr gpa) const {
+    if (!gpa.IsAligned(sizeof(T))) return Error::kInvalidArgs;
+    return ReadObj<T>(gpa);
+  }
+  template <mm::PodOnce T>
+  Result<void> WriteVolatile(GuestPhysAddr gpa, const T& value) const {
+    if (!gpa.IsAligned(sizeof(T))) return Error::kInvalidArgs;
+    return WriteObj<T>(gpa, value);
+  }
+
+  // A fallible reader/writer over [gpa, gpa + len), which must lie inside one
+  // translation (kOutOfRange otherwise, or if it wraps).
+  Result<mm::VmReader<mm::Fallible>> Reader(GuestPhysAddr gpa, size_t len) const;
+  Result<mm::VmWriter<mm::Fallible>> Writer(GuestPhysAddr gpa, size_t len) const;
+
+ protected:
+  // TranslateAndGetLimit, with a zero limit turned into an error.
+  Result<Translation> Translate(GuestPhysAddr gpa) const;
+
+ private:
+  // Walks [gpa, gpa + total) translation by translation, calling
+  // copy(host pointer, chunk) -> CopyResult for each, and accounts the
+  // progress across chunks.
+  template <typename CopyChunk>
+  CopyResult ForEachChunk(GuestPhysAddr gpa, size_t total, CopyChunk copy) const;
+};
+
+// mm's VmIo and VmIoOnce over guest memory: offsets are guest-physical
+// addresses. Any VmIo user (readers of structures, WriteVals...) works on
+// guest memory through it.
+class GuestVmIo final : public mm::VmIo, public mm::VmIoOnce {
+ public:
+  explicit GuestVmIo(const GuestMemoryAccessor& memory) : memory_(memory) {}
+
+  Result<void> Read(size_t offset, mm::VmWriter<mm::Fallible>& writer) const override;
+  Result<void> Write(size_t offset, mm::VmReader<mm::Fallible>& reader) const override;
+  Result<uint64_t> LoadOnce(size_t offset, size_t size) const override;
+  Result<void> StoreOnce(size_t offset, size_t size, uint64_t bits) const override;
+
+ private:
+  const GuestMemoryAccessor& memory_;
+};
+
+}  // namespace hv::guestmem
+
+#endif  // GUESTMEM_ACCESSOR_H_
