@@ -15,12 +15,13 @@ namespace {
 struct sigaction g_previous_segv;
 struct sigaction g_previous_bus;
 
-// The interrupted program counter in a signal's saved context.
-uintptr_t& SavedPc(ucontext_t& context) {
+// The saved program counter in a signal's context (greg_t on x86_64,
+// unsigned long on riscv64).
+auto& SavedPc(ucontext_t& context) {
 #if defined(__x86_64__)
-  return reinterpret_cast<uintptr_t&>(context.uc_mcontext.gregs[REG_RIP]);
+  return context.uc_mcontext.gregs[REG_RIP];
 #elif defined(__riscv)
-  return reinterpret_cast<uintptr_t&>(context.uc_mcontext.__gregs[REG_PC]);
+  return context.uc_mcontext.__gregs[REG_PC];
 #else
 #error "unsupported architecture"
 #endif
@@ -51,12 +52,12 @@ void Chain(int signo, siginfo_t* info, void* context) {
 void HandleFault(int signo, siginfo_t* info, void* context) {
   // SAFETY: the kernel passes a ucontext_t as the third argument of an
   // SA_SIGINFO handler; changing its saved pc redirects the return.
-  uintptr_t& pc = SavedPc(*static_cast<ucontext_t*>(context));
+  auto& pc = SavedPc(*static_cast<ucontext_t*>(context));
   // Only genuine faults (si_code > 0) are fixed up: kill() and friends
   // report si_code <= 0 with a pc that merely happens to be interrupted.
   if (info->si_code > 0) {
-    if (const std::optional<uintptr_t> fixup = FixupForFault(pc)) {
-      pc = *fixup;
+    if (const std::optional<uintptr_t> fixup = FixupForFault(static_cast<uintptr_t>(pc))) {
+      pc = static_cast<std::remove_reference_t<decltype(pc)>>(*fixup);
       return;
     }
   }
@@ -67,8 +68,9 @@ bool Install() {
   CheckLinkedExTable();
   struct sigaction action = {};
   action.sa_sigaction = HandleFault;
-  // SA_ONSTACK: a thread that set up an alternate stack (say, for stack
-  // overflows) gets it for faults it does not own either.
+  // SA_ONSTACK: a thread with an alternate signal stack (say, to report
+  // stack overflows) keeps handling faults on it, as the handler we chain
+  // to expects.
   action.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigemptyset(&action.sa_mask);
   // Record the previous handlers before ours can run and consult them.
