@@ -49,9 +49,9 @@ void Fill(uint8_t* p, size_t n, uint8_t value) {
 TEST(Fallible, InstallFaultHandlerIsANoOp) { hv::arch::InstallFaultHandler(); }
 
 TEST(Fallible, CopyFromAnUnmappedPageCopiesNothing) {
-  uint8_t dst[700];
+  uint8_t dst[1500];
   // Lengths that take every path: bytes, words, blocks, rep movsb (x86_64).
-  for (size_t len : {size_t{1}, size_t{7}, size_t{8}, size_t{64}, size_t{100}, size_t{700}}) {
+  for (size_t len : {size_t{1}, size_t{7}, size_t{8}, size_t{64}, size_t{100}, size_t{1500}}) {
     Fill(dst, sizeof(dst), kCanary);
     EXPECT_EQ(hv_memcpy_fallible(dst, kUnmapped, len), len);
     EXPECT_TRUE(AllEqual(dst, sizeof(dst), kCanary)) << "len " << len;
@@ -59,15 +59,15 @@ TEST(Fallible, CopyFromAnUnmappedPageCopiesNothing) {
 }
 
 TEST(Fallible, CopyToAnUnmappedPageCopiesNothing) {
-  uint8_t src[700];
+  uint8_t src[1500];
   Fill(src, sizeof(src), 1);
-  for (size_t len : {size_t{1}, size_t{7}, size_t{8}, size_t{64}, size_t{100}, size_t{700}}) {
+  for (size_t len : {size_t{1}, size_t{7}, size_t{8}, size_t{64}, size_t{100}, size_t{1500}}) {
     EXPECT_EQ(hv_memcpy_fallible(kUnmapped, src, len), len);
   }
 }
 
 TEST(Fallible, SetOnAnUnmappedPageSetsNothing) {
-  for (size_t len : {size_t{1}, size_t{8}, size_t{64}, size_t{700}}) {
+  for (size_t len : {size_t{1}, size_t{8}, size_t{64}, size_t{1500}}) {
     EXPECT_EQ(hv_memset_fallible(kUnmapped, 0, len), len);
   }
 }

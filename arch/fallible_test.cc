@@ -183,7 +183,7 @@ std::vector<size_t> LargeFaultPositions(size_t len) {
   return positions;
 }
 
-constexpr size_t kLargeLens[] = {257, 511, 512, 513, 1000, 4096, 3 * 4096 - 3};
+constexpr size_t kLargeLens[] = {257, 511, 512, 513, 1023, 1024, 1025, 4096, 3 * 4096 - 3};
 
 TEST_F(FallibleCopyTest, LargeCopiesStopAtTheFault) {
   constexpr size_t kPages = 4;

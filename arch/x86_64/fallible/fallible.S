@@ -18,7 +18,7 @@
 // At and above this length `rep movsb`/`rep stosb` (fast with ERMS/FSRM)
 // beats the register loop; below it, its start-up cost dominates. See
 // docs/performance.md ("mm: fallible copy").
-#define REP_THRESHOLD 512
+#define REP_THRESHOLD 1024
 
     .text
 
