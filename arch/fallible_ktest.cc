@@ -12,6 +12,7 @@
 
 namespace {
 
+// SAFETY (both): addresses that only the fallible primitives access.
 // The lower half is unmapped in kernel images (arch/layout.h).
 const auto kUnmapped = reinterpret_cast<void*>(uintptr_t{0x1000'0000});
 // Non-canonical on x86_64 (a general protection fault, not a page fault);
@@ -87,7 +88,8 @@ TEST(Fallible, NonCanonicalAddressFaultsToo) {
 TEST(Fallible, CopyStopsExactlyAtTheFirstFaultingByte) {
   const uintptr_t end = ReadableEnd();
   uint8_t reference[64];
-  // The readable bytes, read without a fault.
+  // The readable bytes, read without a fault. SAFETY (here and below): only
+  // the fallible primitives access these addresses.
   ASSERT_EQ(hv_memcpy_fallible(reference, reinterpret_cast<const void*>(end - sizeof(reference)),
                                sizeof(reference)),
             0u);

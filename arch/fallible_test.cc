@@ -61,8 +61,8 @@ class AlignedBuffer {
  public:
   explicit AlignedBuffer(size_t size) : storage_(size + 64) {}
   uint8_t* at(size_t offset) {
-    const auto start = reinterpret_cast<uintptr_t>(storage_.data());
     // SAFETY: rounding up to 64 stays within the 64 extra bytes of storage_.
+    const auto start = reinterpret_cast<uintptr_t>(storage_.data());
     return reinterpret_cast<uint8_t*>((start + 63) & ~uintptr_t{63}) + offset;
   }
 
@@ -131,6 +131,7 @@ TEST_F(FallibleCopyTest, CopiesEveryLengthAndAlignment) {
 TEST_F(FallibleCopyTest, SourceFaultAtEveryPosition) {
   GuardedMapping src_map(1);
   uint8_t* const guard = src_map.guard();
+  // SAFETY: the page before the guard page is the mapping's read-write page.
   for (size_t i = 1; i <= PageSize(); ++i) guard[-static_cast<ptrdiff_t>(i)] = Pattern(i);
   AlignedBuffer dst_buf(kMargin + kMisalignments + kMaxLen + kMargin);
   for (size_t len = 0; len <= kMaxLen; ++len) {
@@ -273,6 +274,7 @@ class TruncatedFileMapping {
     void* p = mmap(nullptr, 2 * PageSize(), PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
     HV_CHECK(p != MAP_FAILED, "mmap failed");
     base_ = static_cast<uint8_t*>(p);
+    // SAFETY: the first page is still within the file.
     for (size_t i = 0; i < PageSize(); ++i) base_[i] = Pattern(i);
     HV_CHECK(ftruncate(fd_, static_cast<off_t>(PageSize())) == 0, "ftruncate failed");
   }
@@ -323,6 +325,7 @@ TEST(FallibleExTable, CoversThePrimitives) {
   const std::span<const ExTableEntry> table = LinkedExTable();
   ASSERT_FALSE(table.empty());
   CheckLinkedExTable();
+  // SAFETY (below): function addresses as integers, never dereferenced.
   // Both functions come from one assembly file: every faulting instruction
   // and fixup lies within a few KiB of its start.
   const auto first = std::min(reinterpret_cast<uintptr_t>(&hv_memcpy_fallible),

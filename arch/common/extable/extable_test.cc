@@ -11,11 +11,15 @@ namespace {
 char g_code[256];
 std::array<ExTableEntry, 3> g_table;
 
-uintptr_t CodeAt(size_t offset) { return reinterpret_cast<uintptr_t>(&g_code[offset]); }
+uintptr_t CodeAt(size_t offset) {
+  // SAFETY: an address as an integer, never dereferenced.
+  return reinterpret_cast<uintptr_t>(&g_code[offset]);
+}
 
 // Makes `entry` cover `from` and resume at `to`, as HV_EXTABLE does.
 void Fill(ExTableEntry& entry, uintptr_t from, uintptr_t to,
           uint32_t type = static_cast<uint32_t>(ExType::kFixup)) {
+  // SAFETY: field addresses as integers, never dereferenced.
   entry.from = static_cast<int32_t>(from - reinterpret_cast<uintptr_t>(&entry.from));
   entry.to = static_cast<int32_t>(to - reinterpret_cast<uintptr_t>(&entry.to));
   entry.type = type;

@@ -28,10 +28,12 @@ struct ExTableEntry {
 
   // The address of the instruction that may fault.
   uintptr_t from_address() const {
+    // SAFETY: takes the field's address as an integer; dereferences nothing.
     return reinterpret_cast<uintptr_t>(&from) + static_cast<intptr_t>(from);
   }
   // The address execution resumes at after a fault at from_address().
   uintptr_t to_address() const {
+    // SAFETY: takes the field's address as an integer; dereferences nothing.
     return reinterpret_cast<uintptr_t>(&to) + static_cast<intptr_t>(to);
   }
 };

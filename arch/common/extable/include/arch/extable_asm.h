@@ -21,6 +21,7 @@
 #define HV_EX_ENTRY_SIZE 12
 
 #ifdef __ASSEMBLER__
+// clang-format off
 // HV_EXTABLE from, to[, type]: `from` may fault; on a fault, resume at `to`.
 .macro HV_EXTABLE from:req, to:req, type=HV_EX_TYPE_FIXUP
     .pushsection hv_ex_table, "a"
@@ -30,6 +31,7 @@
     .long \type
     .popsection
 .endm
+// clang-format on
 #endif  // __ASSEMBLER__
 
 #endif  // ARCH_EXTABLE_ASM_H_
