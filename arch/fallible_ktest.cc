@@ -109,6 +109,47 @@ TEST(Fallible, CopyStopsExactlyAtTheFirstFaultingByte) {
   }
 }
 
+// The same for copies long enough for the large-copy path (x86_64: rep movsb).
+TEST(Fallible, LongCopyStopsExactlyAtTheFirstFaultingByte) {
+  const uintptr_t end = ReadableEnd();
+  uint8_t reference[64];
+  // SAFETY (here and below): only the fallible primitives access these
+  // addresses.
+  ASSERT_EQ(hv_memcpy_fallible(reference, reinterpret_cast<const void*>(end - sizeof(reference)),
+                               sizeof(reference)),
+            0u);
+  uint8_t dst[2100];
+  for (size_t readable : {size_t{0}, size_t{1}, size_t{13}, size_t{40}, size_t{64}}) {
+    for (size_t len : {size_t{1023}, size_t{1024}, size_t{2048}}) {
+      Fill(dst, sizeof(dst), kCanary);
+      const size_t r = hv_memcpy_fallible(dst, reinterpret_cast<const void*>(end - readable), len);
+      ASSERT_EQ(r, len - readable) << "len " << len << ", readable " << readable;
+      for (size_t i = 0; i < readable; ++i) {
+        ASSERT_EQ(dst[i], reference[sizeof(reference) - readable + i]) << "byte " << i;
+      }
+      ASSERT_TRUE(AllEqual(dst + readable, sizeof(dst) - readable, kCanary))
+          << "len " << len << ", readable " << readable;
+    }
+  }
+}
+
+// Writes stop at the same byte. The region before it is ROM, which ignores
+// writes, so only the count can be checked.
+TEST(Fallible, WritesStopExactlyAtTheFirstFaultingByte) {
+  const uintptr_t end = ReadableEnd();
+  uint8_t src[1100] = {};
+  for (size_t accessible : {size_t{0}, size_t{1}, size_t{13}, size_t{40}}) {
+    for (size_t len : {size_t{1}, size_t{8}, size_t{41}, size_t{64}, size_t{1100}}) {
+      const size_t done = accessible < len ? accessible : len;
+      // SAFETY (both): only the fallible primitives access these addresses.
+      EXPECT_EQ(hv_memcpy_fallible(reinterpret_cast<void*>(end - accessible), src, len), len - done)
+          << "copy: len " << len << ", accessible " << accessible;
+      EXPECT_EQ(hv_memset_fallible(reinterpret_cast<void*>(end - accessible), 0, len), len - done)
+          << "fill: len " << len << ", accessible " << accessible;
+    }
+  }
+}
+
 // After all those faults, ordinary copies and fills still work.
 TEST(Fallible, KernelCarriesOnAfterFaults) {
   uint8_t src[300];
