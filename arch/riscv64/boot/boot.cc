@@ -1,6 +1,7 @@
 // riscv64 boot: from the assembly entry to KernelMain, plus the machine
 // services of <arch/machine.h> for the QEMU virt board.
 #include <arch/boot.h>
+#include <arch/extable.h>
 #include <arch/layout.h>
 #include <arch/machine.h>
 #include <arch/riscv64/sbi.h>
@@ -55,6 +56,7 @@ void PrintBacktrace() {
 
 extern "C" [[noreturn]] void riscv64_boot_main(uint64_t hart_id, uintptr_t device_tree) {
   hv::arch::riscv64::InstallTrapVector();
+  hv::arch::CheckLinkedExTable();
   for (auto* ctor = __init_array_start; ctor != __init_array_end; ++ctor) {
     (*ctor)();
   }

@@ -1,3 +1,4 @@
+#include <arch/extable.h>
 #include <arch/riscv64/csr.h>
 #include <arch/riscv64/trap.h>
 #include <hv/base/check.h>
@@ -13,6 +14,20 @@ constexpr const char* kRegNames[32] = {
     "a1",   "a2", "a3", "a4", "a5",  "a6",  "a7", "s2", "s3", "s4", "s5",
     "s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 };
+
+// Load/store/AMO page faults and access faults: the exceptions a fallible
+// access may take.
+bool IsMemoryFault(uint64_t scause) {
+  switch (static_cast<Exception>(scause)) {
+    case Exception::kLoadAccessFault:
+    case Exception::kStoreAccessFault:
+    case Exception::kLoadPageFault:
+    case Exception::kStorePageFault:
+      return true;
+    default:
+      return false;
+  }
+}
 
 }  // namespace
 
@@ -32,9 +47,17 @@ void PrintTrapFrame(const TrapFrame& frame) {
 
 }  // namespace hv::arch::riscv64
 
-// Called by trap_entry.S with the saved context. The kernel takes no
-// interrupts and expects no exceptions yet, so every trap is fatal.
+// Called by trap_entry.S with the saved context. A memory fault at an
+// instruction listed in the exception table resumes at its fixup; the kernel
+// takes no interrupts and expects no other exception yet, so every other
+// trap is fatal.
 extern "C" void riscv64_handle_trap(hv::arch::riscv64::TrapFrame* frame) {
+  if (hv::arch::riscv64::IsMemoryFault(frame->scause)) {
+    if (const std::optional<uintptr_t> fixup = hv::arch::FixupForFault(frame->sepc)) {
+      frame->sepc = *fixup;
+      return;
+    }
+  }
   hv::arch::riscv64::PrintTrapFrame(*frame);
   HV_PANIC("unexpected trap in the kernel at pc %#lx", frame->sepc);
 }

@@ -1,6 +1,7 @@
 // x86_64 boot: from the long-mode entry to KernelMain, plus the machine
 // services of <arch/machine.h> for the QEMU PC board (COM1, isa-debug-exit).
 #include <arch/boot.h>
+#include <arch/extable.h>
 #include <arch/machine.h>
 #include <arch/x86_64/io.h>
 #include <arch/x86_64/trap.h>
@@ -75,6 +76,7 @@ void PrintBacktrace() {
 extern "C" [[noreturn]] void x86_64_boot_main(uint32_t multiboot_info) {
   hv::arch::InitSerial();
   hv::arch::x86_64::InstallIdt();
+  hv::arch::CheckLinkedExTable();
   for (auto* ctor = __init_array_start; ctor != __init_array_end; ++ctor) {
     (*ctor)();
   }

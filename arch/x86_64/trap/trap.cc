@@ -1,3 +1,4 @@
+#include <arch/extable.h>
 #include <arch/x86_64/io.h>
 #include <arch/x86_64/trap.h>
 #include <hv/base/check.h>
@@ -89,9 +90,20 @@ void PrintTrapFrame(const TrapFrame& f) {
 
 }  // namespace hv::arch::x86_64
 
-// Called by trap_entry.S with the saved context. The kernel enables no
-// interrupts and expects no exceptions yet, so every trap is fatal.
+// Called by trap_entry.S with the saved context. A page fault, or a general
+// protection fault (what a non-canonical address gives), at an instruction
+// listed in the exception table resumes at its fixup; the kernel enables no
+// interrupts and expects no other exception yet, so every other trap is
+// fatal.
 extern "C" void x86_64_handle_trap(hv::arch::x86_64::TrapFrame* frame) {
+  using hv::arch::x86_64::kVectorGeneralProtection;
+  using hv::arch::x86_64::kVectorPageFault;
+  if (frame->vector == kVectorPageFault || frame->vector == kVectorGeneralProtection) {
+    if (const std::optional<uintptr_t> fixup = hv::arch::FixupForFault(frame->rip)) {
+      frame->rip = *fixup;
+      return;
+    }
+  }
   hv::arch::x86_64::PrintTrapFrame(*frame);
   HV_PANIC("unexpected trap in the kernel at rip %#lx", frame->rip);
 }

@@ -13,6 +13,12 @@ inline constexpr uint64_t kRamBase = 0x8000'0000;
 // OpenSBI (fw_dynamic) occupies the first 2 MiB of RAM and jumps here.
 inline constexpr uint64_t kKernelBase = 0x8020'0000;
 
+// The mask ROM (QEMU's reset vector and firmware hand-off); physical
+// addresses from its end up to the test device are unassigned, and an access
+// there is an access fault.
+inline constexpr uint64_t kMaskRomBase = 0x1000;
+inline constexpr uint64_t kMaskRomSize = 0xf000;
+
 // SiFive test finisher ("virt test device"): a 32-bit store ends the machine.
 inline constexpr uint64_t kTestDeviceBase = 0x10'0000;
 inline constexpr uint32_t kTestDevicePass = 0x5555;

@@ -17,6 +17,7 @@ struct TrapFrame {
 };
 static_assert(sizeof(TrapFrame) == 22 * 8);
 
+inline constexpr uint64_t kVectorGeneralProtection = 13;
 inline constexpr uint64_t kVectorPageFault = 14;
 
 // Loads an IDT whose 256 vectors all enter trap_entry.S. Called once by the

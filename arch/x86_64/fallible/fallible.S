@@ -1,0 +1,202 @@
+// hv_memcpy_fallible and hv_memset_fallible for x86_64 (contract in
+// arch/include/arch/fallible.h). The same code serves kernel images and
+// Linux processes; every instruction that may fault has an HV_EXTABLE entry.
+//
+// Exactness: a fault in a multi-byte access (an 8-byte move, a 32-byte
+// block, or `rep movsb`/`rep stosb`, which leaves rsi/rdi/rcx at the
+// iteration it stopped at) resumes in the byte loop at the start of what was
+// not yet done, and that loop faults again at the exact first bad byte,
+// whose fixup returns rcx. A faulting x86 store writes nothing, even when it
+// straddles two pages, so nothing at or beyond the faulting byte is ever
+// written; re-copying bytes of an interrupted block rewrites the values they
+// already hold.
+//
+// SysV ABI: rdi = dst, rsi = src (or value), rdx = len; returns rax = bytes
+// not done. Only caller-saved registers are used; DF is clear on entry.
+#include <arch/extable_asm.h>
+
+// At and above this length `rep movsb`/`rep stosb` (fast with ERMS/FSRM)
+// beats the register loop; below it, its start-up cost dominates. See
+// docs/performance.md ("mm: fallible copy").
+#define REP_THRESHOLD 1024
+
+    .text
+
+    .globl hv_memcpy_fallible
+    .type hv_memcpy_fallible, @function
+    .balign 16
+hv_memcpy_fallible:
+    mov %rdx, %rcx
+    cmp $REP_THRESHOLD, %rdx
+    jae .Lcopy_rep
+    cmp $8, %rcx
+    jb .Lcopy_bytes
+    cmp $32, %rcx
+    jb .Lcopy_words
+    // 32-byte blocks: four loads, then four stores.
+.Lcopy_blocks:
+.Lcopy_block_load0:
+    mov (%rsi), %rax
+.Lcopy_block_load1:
+    mov 8(%rsi), %r8
+.Lcopy_block_load2:
+    mov 16(%rsi), %r9
+.Lcopy_block_load3:
+    mov 24(%rsi), %r10
+.Lcopy_block_store0:
+    mov %rax, (%rdi)
+.Lcopy_block_store1:
+    mov %r8, 8(%rdi)
+.Lcopy_block_store2:
+    mov %r9, 16(%rdi)
+.Lcopy_block_store3:
+    mov %r10, 24(%rdi)
+    add $32, %rsi
+    add $32, %rdi
+    sub $32, %rcx
+    cmp $32, %rcx
+    jae .Lcopy_blocks
+    cmp $8, %rcx
+    jb .Lcopy_tail
+.Lcopy_words:
+.Lcopy_word_load:
+    mov (%rsi), %rax
+.Lcopy_word_store:
+    mov %rax, (%rdi)
+    add $8, %rsi
+    add $8, %rdi
+    sub $8, %rcx
+    cmp $8, %rcx
+    jae .Lcopy_words
+    // 0..7 bytes left after at least 8 copied: one 8-byte move that ends at
+    // the end covers them (and rewrites a few bytes already copied).
+.Lcopy_tail:
+    test %rcx, %rcx
+    jz .Lcopy_done
+.Lcopy_tail_load:
+    mov -8(%rsi,%rcx), %rax
+.Lcopy_tail_store:
+    mov %rax, -8(%rdi,%rcx)
+.Lcopy_done:
+    xor %eax, %eax
+    ret
+
+.Lcopy_rep:
+.Lcopy_rep_movs:
+    rep movsb
+    xor %eax, %eax
+    ret
+
+    // Bytewise: short copies, and the retry after a multi-byte fault.
+.Lcopy_bytes:
+    test %rcx, %rcx
+    jz .Lcopy_done
+.Lcopy_byte_load:
+    movzbl (%rsi), %eax
+.Lcopy_byte_store:
+    mov %al, (%rdi)
+    inc %rsi
+    inc %rdi
+    dec %rcx
+    jnz .Lcopy_byte_load
+    xor %eax, %eax
+    ret
+
+.Lcopy_fault:
+    mov %rcx, %rax
+    ret
+    .size hv_memcpy_fallible, . - hv_memcpy_fallible
+
+    HV_EXTABLE .Lcopy_block_load0, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_block_load1, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_block_load2, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_block_load3, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_block_store0, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_block_store1, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_block_store2, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_block_store3, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_word_load, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_word_store, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_tail_load, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_tail_store, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_rep_movs, .Lcopy_bytes
+    HV_EXTABLE .Lcopy_byte_load, .Lcopy_fault
+    HV_EXTABLE .Lcopy_byte_store, .Lcopy_fault
+
+    .globl hv_memset_fallible
+    .type hv_memset_fallible, @function
+    .balign 16
+hv_memset_fallible:
+    movzbl %sil, %eax
+    movabs $0x0101010101010101, %r8
+    imul %r8, %rax                  // the byte in all eight lanes
+    mov %rdx, %rcx
+    cmp $REP_THRESHOLD, %rdx
+    jae .Lset_rep
+    cmp $8, %rcx
+    jb .Lset_bytes
+    cmp $32, %rcx
+    jb .Lset_words
+.Lset_blocks:
+.Lset_block_store0:
+    mov %rax, (%rdi)
+.Lset_block_store1:
+    mov %rax, 8(%rdi)
+.Lset_block_store2:
+    mov %rax, 16(%rdi)
+.Lset_block_store3:
+    mov %rax, 24(%rdi)
+    add $32, %rdi
+    sub $32, %rcx
+    cmp $32, %rcx
+    jae .Lset_blocks
+    cmp $8, %rcx
+    jb .Lset_tail
+.Lset_words:
+.Lset_word_store:
+    mov %rax, (%rdi)
+    add $8, %rdi
+    sub $8, %rcx
+    cmp $8, %rcx
+    jae .Lset_words
+.Lset_tail:
+    test %rcx, %rcx
+    jz .Lset_done
+.Lset_tail_store:
+    mov %rax, -8(%rdi,%rcx)
+.Lset_done:
+    xor %eax, %eax
+    ret
+
+.Lset_rep:
+.Lset_rep_stos:
+    rep stosb
+    xor %eax, %eax
+    ret
+
+.Lset_bytes:
+    test %rcx, %rcx
+    jz .Lset_done
+.Lset_byte_store:
+    mov %al, (%rdi)
+    inc %rdi
+    dec %rcx
+    jnz .Lset_byte_store
+    xor %eax, %eax
+    ret
+
+.Lset_fault:
+    mov %rcx, %rax
+    ret
+    .size hv_memset_fallible, . - hv_memset_fallible
+
+    HV_EXTABLE .Lset_block_store0, .Lset_bytes
+    HV_EXTABLE .Lset_block_store1, .Lset_bytes
+    HV_EXTABLE .Lset_block_store2, .Lset_bytes
+    HV_EXTABLE .Lset_block_store3, .Lset_bytes
+    HV_EXTABLE .Lset_word_store, .Lset_bytes
+    HV_EXTABLE .Lset_tail_store, .Lset_bytes
+    HV_EXTABLE .Lset_rep_stos, .Lset_bytes
+    HV_EXTABLE .Lset_byte_store, .Lset_fault
+
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,61 @@
+// Copy throughput of the memory-access primitives, in bytes per second, for
+// the sizes in kSizes: one benchmark per entry of kCopyRoutines. How to run
+// it, and the results: docs/performance.md ("mm: fallible copy").
+#include <arch/fallible.h>
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int64_t kSizes[] = {8, 64, 512, 4 << 10, 64 << 10, 1 << 20};
+
+using CopyFn = void (*)(void* dst, const void* src, size_t len);
+
+struct CopyRoutine {
+  const char* name;
+  CopyFn copy;
+};
+
+void GlibcMemcpy(void* dst, const void* src, size_t len) {
+  benchmark::DoNotOptimize(memcpy(dst, src, len));
+}
+
+void FallibleCopy(void* dst, const void* src, size_t len) {
+  benchmark::DoNotOptimize(hv_memcpy_fallible(dst, src, len));
+}
+
+// The routines compared. Add the infallible VmReader::read (mm/io.h) here.
+constexpr CopyRoutine kCopyRoutines[] = {
+    {"memcpy", GlibcMemcpy},
+    {"hv_memcpy_fallible", FallibleCopy},
+};
+
+void BM_Copy(benchmark::State& state, CopyFn copy) {
+  const auto len = static_cast<size_t>(state.range(0));
+  std::vector<unsigned char> src(len, 0x5a);
+  std::vector<unsigned char> dst(len);
+  for (auto _ : state) {
+    copy(dst.data(), src.data(), len);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hv::arch::InstallFaultHandler();
+  for (const CopyRoutine& routine : kCopyRoutines) {
+    benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
+        (std::string("BM_Copy/") + routine.name).c_str(), BM_Copy, routine.copy);
+    for (int64_t size : kSizes) b->Arg(size);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
