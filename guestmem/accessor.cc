@@ -90,11 +90,11 @@ Result<uint64_t> GuestVmIo::LoadOnce(size_t offset, size_t size) const {
   const GuestPhysAddr gpa(offset);
   switch (size) {
     case 1:
-      return memory_.ReadVolatile<uint8_t>(gpa);
+      return uint64_t{HV_TRY(memory_.ReadVolatile<uint8_t>(gpa))};
     case 2:
-      return memory_.ReadVolatile<uint16_t>(gpa);
+      return uint64_t{HV_TRY(memory_.ReadVolatile<uint16_t>(gpa))};
     case 4:
-      return memory_.ReadVolatile<uint32_t>(gpa);
+      return uint64_t{HV_TRY(memory_.ReadVolatile<uint32_t>(gpa))};
     case 8:
       return memory_.ReadVolatile<uint64_t>(gpa);
   }

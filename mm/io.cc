@@ -16,48 +16,8 @@ Result<void> CheckUserWindow(const volatile void* ptr, size_t len) {
 
 namespace internal {
 
-void CheckKernelRange(const volatile void* ptr, size_t len) {
-  if (len == 0) return;
-  const auto start = reinterpret_cast<uintptr_t>(ptr);
-  uintptr_t end;
-  HV_CHECK(start != 0, "kernel range at null (%zu bytes)", len);
-  HV_CHECK(!__builtin_add_overflow(start, len, &end), "kernel range %#lx+%zu wraps", start, len);
-#if defined(HV_KERNEL)
-  HV_CHECK(start >= arch::kUserSpaceEnd, "%#lx is not kernel memory", start);
-#endif
-}
-
-size_t CopyInfallible(std::byte* dst, const std::byte* src, size_t len) {
-  if (len != 0) {
-    // SAFETY: both ranges are valid kernel memory of at least `len` bytes
-    // (the infallible reader/writer contract) and do not overlap (REQUIRES).
-    __builtin_memcpy(dst, src, len);
-  }
-  return len;
-}
-
-void FillInfallible(std::byte* dst, std::byte value, size_t len) {
-  if (len != 0) {
-    // SAFETY: [dst, dst + len) is valid kernel memory (infallible writer).
-    __builtin_memset(dst, static_cast<int>(value), len);
-  }
-}
-
-CopyResult CopyFallible(std::byte* dst, const std::byte* src, size_t len) {
-  if (len == 0) return size_t{0};
-  // SAFETY: the ranges were checked at reader/writer creation (no wrap, in
-  // the window); the primitive turns any fault into a short count.
-  const size_t not_done = hv_memcpy_fallible(dst, src, len);
-  if (not_done != 0) return CopyError{Error::kPageFault, len - not_done};
-  return len;
-}
-
-CopyResult FillFallible(std::byte* dst, std::byte value, size_t len) {
-  if (len == 0) return size_t{0};
-  // SAFETY: as CopyFallible.
-  const size_t not_done = hv_memset_fallible(dst, static_cast<int>(value), len);
-  if (not_done != 0) return CopyError{Error::kPageFault, len - not_done};
-  return len;
+void BadKernelRange(const volatile void* ptr, size_t len) {
+  HV_PANIC("%p + %zu is not a valid kernel range", const_cast<const void*>(ptr), len);
 }
 
 uint64_t LoadOnce(const std::byte* src, size_t size) {

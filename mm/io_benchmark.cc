@@ -3,6 +3,7 @@
 // it, and the results: docs/performance.md ("mm: fallible copy").
 #include <arch/fallible.h>
 #include <benchmark/benchmark.h>
+#include <mm/io.h>
 
 #include <cstring>
 #include <string>
@@ -28,9 +29,26 @@ void FallibleCopy(void* dst, const void* src, size_t len) {
 }
 
 // The routines compared. Add the infallible VmReader::read (mm/io.h) here.
+// The infallible reader/writer path: what kernel-to-kernel copies cost.
+void InfallibleVmReaderRead(void* dst, const void* src, size_t len) {
+  auto reader = hv::mm::VmReader<hv::mm::Infallible>::FromKernel(src, len);
+  auto writer = hv::mm::VmWriter<hv::mm::Infallible>::FromKernel(dst, len);
+  benchmark::DoNotOptimize(reader.Read(writer));
+}
+
+// The fallible reader/writer path over a user window (what guest-memory
+// copies go through).
+void FallibleVmReaderRead(void* dst, const void* src, size_t len) {
+  auto reader = hv::mm::VmReader<hv::mm::Fallible>::FromUser(src, len).value();
+  auto writer = hv::mm::VmWriter<hv::mm::Infallible>::FromKernel(dst, len);
+  benchmark::DoNotOptimize(reader.ReadFallible(writer).value());
+}
+
 constexpr CopyRoutine kCopyRoutines[] = {
     {"memcpy", GlibcMemcpy},
     {"hv_memcpy_fallible", FallibleCopy},
+    {"VmReader<Infallible>::Read", InfallibleVmReaderRead},
+    {"VmReader<Fallible>::ReadFallible", FallibleVmReaderRead},
 };
 
 void BM_Copy(benchmark::State& state, CopyFn copy) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <mm/io.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -168,7 +169,7 @@ TEST_P(IoPropertyTest, RandomSequencesKeepTheSpecPostconditions) {
         if (arena.FirstHole(src_off, src_len) == src_off + src_len) {
           ASSERT_TRUE(all.ok());
           ASSERT_EQ(all->size(), src_len);
-          ASSERT_EQ(std::memcmp(all->data(), arena.model().data() + src_off, src_len), 0);
+          ASSERT_TRUE(std::equal(all->begin(), all->end(), arena.model().begin() + src_off));
           ASSERT_FALSE(reader.has_remain());
         } else {
           ASSERT_EQ(all.error(), Error::kPageFault);

@@ -1,3 +1,4 @@
+#include <hv/base/check.h>
 #include <hv/base/format.h>
 
 namespace hv {
@@ -197,6 +198,15 @@ void Printf(const char* fmt, ...) {
   va_start(args, fmt);
   VPrintf(fmt, args);
   va_end(args);
+}
+
+void CheckFailed(const char* file, int line, const char* condition, const char* fmt, ...) {
+  char message[384];
+  va_list args;
+  va_start(args, fmt);
+  FormatV(message, sizeof(message), fmt, args);
+  va_end(args);
+  Panic(file, line, "check failed: %s: %s", condition, message);
 }
 
 }  // namespace hv

@@ -90,7 +90,7 @@ class GuestMemoryAccessor {
         }
       }
     }
-    T value;
+    T value{};
     CopyResult r = ReadBuffer(gpa, mm::AsWritableBytes(value));
     if (!r.ok()) return r.error().code;
     return value;

@@ -35,6 +35,7 @@
 #define MM_IO_H_
 
 #include <arch/fallible.h>
+#include <arch/layout.h>
 #include <hv/base/check.h>
 #include <hv/base/result.h>
 #include <hv/base/std.h>
@@ -73,21 +74,59 @@ Result<void> CheckUserWindow(const volatile void* ptr, size_t len);
 
 namespace internal {
 
+// REQUIRES for infallible kernel ranges: non-null when non-empty, no wrap,
+// and (in kernel images) in kernel memory. Panics otherwise.
+[[noreturn]] void BadKernelRange(const volatile void* ptr, size_t len);
+inline void CheckKernelRange(const volatile void* ptr, size_t len) {
+  const auto start = reinterpret_cast<uintptr_t>(ptr);
+  uintptr_t end;
+  if (len != 0 && (start == 0 || __builtin_add_overflow(start, len, &end)
+#if defined(HV_KERNEL)
+                   || start < arch::kUserSpaceEnd
+#endif
+                   )) {
+    BadKernelRange(ptr, len);
+  }
+}
+
 // Copies between two ranges, fallibly unless both sides are infallible.
-size_t CopyInfallible(std::byte* dst, const std::byte* src, size_t len);
-void FillInfallible(std::byte* dst, std::byte value, size_t len);
-CopyResult CopyFallible(std::byte* dst, const std::byte* src, size_t len);
-CopyResult FillFallible(std::byte* dst, std::byte value, size_t len);
+inline size_t CopyInfallible(std::byte* dst, const std::byte* src, size_t len) {
+  if (len != 0) {
+    // SAFETY: both ranges are valid kernel memory of at least `len` bytes
+    // (the infallible reader/writer contract) and do not overlap (REQUIRES).
+    __builtin_memcpy(dst, src, len);
+  }
+  return len;
+}
+inline void FillInfallible(std::byte* dst, std::byte value, size_t len) {
+  if (len != 0) {
+    // SAFETY: [dst, dst + len) is valid kernel memory (infallible writer).
+    __builtin_memset(dst, static_cast<int>(value), len);
+  }
+}
+inline CopyResult CopyFallible(std::byte* dst, const std::byte* src, size_t len) {
+  // SAFETY: the ranges were checked at reader/writer creation (no wrap, in
+  // the window); the primitive turns any fault into a short count.
+  const size_t not_done = len == 0 ? 0 : hv_memcpy_fallible(dst, src, len);
+  if (not_done != 0) [[unlikely]] {
+    return CopyError{Error::kPageFault, len - not_done};
+  }
+  return len;
+}
+inline CopyResult FillFallible(std::byte* dst, std::byte value, size_t len) {
+  // SAFETY: as CopyFallible.
+  const size_t not_done = len == 0 ? 0 : hv_memset_fallible(dst, static_cast<int>(value), len);
+  if (not_done != 0) [[unlikely]] {
+    return CopyError{Error::kPageFault, len - not_done};
+  }
+  return len;
+}
 
 // One aligned, non-tearing access of `size` (1, 2, 4 or 8) bytes.
 uint64_t LoadOnce(const std::byte* src, size_t size);
 void StoreOnce(std::byte* dst, size_t size, uint64_t value);
 Result<uint64_t> LoadOnceFallible(const std::byte* src, size_t size);
 Result<void> StoreOnceFallible(std::byte* dst, size_t size, uint64_t value);
-
-// REQUIRES for infallible kernel ranges: non-null when non-empty, no wrap,
-// and (in kernel images) in kernel memory.
-void CheckKernelRange(const volatile void* ptr, size_t len);
 
 template <PodOnce T>
 uint64_t ToBits(const T& value) {
@@ -376,7 +415,7 @@ template <Fallibility F>
 template <Pod T>
 Result<T> VmReader<F>::ReadVal() {
   if (remain() < sizeof(T)) return Error::kInvalidArgs;
-  T value;
+  T value{};
   VmWriter<Infallible> out = VmWriter<Infallible>::FromPod(value);
   if constexpr (kFallible) {
     const VmReader saved = *this;

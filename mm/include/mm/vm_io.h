@@ -35,7 +35,7 @@ class VmIo {
   }
   template <Pod T>
   Result<T> ReadVal(size_t offset) const {
-    T value;
+    T value{};
     HV_TRY(ReadBytes(offset, AsWritableBytes(value)));
     return value;
   }

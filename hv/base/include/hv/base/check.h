@@ -15,15 +15,21 @@ namespace hv {
 [[noreturn]] void Panic(const char* file, int line, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+// HV_CHECK's failure path: panics with "check failed: <cond>: <message>".
+[[noreturn]] void CheckFailed(const char* file, int line, const char* condition, const char* fmt,
+                              ...) __attribute__((format(printf, 4, 5)));
+
 }  // namespace hv
 
 #define HV_PANIC(...) ::hv::Panic(__FILE__, __LINE__, __VA_ARGS__)
 
-#define HV_CHECK(cond, ...)                                                     \
-  do {                                                                          \
-    if (!(cond)) [[unlikely]] {                                                 \
-      ::hv::Panic(__FILE__, __LINE__, "check failed: " #cond ": " __VA_ARGS__); \
-    }                                                                           \
+// The condition's text is an argument, never part of the format, so a
+// condition like `x % 8 == 0` prints as written.
+#define HV_CHECK(cond, ...)                                         \
+  do {                                                              \
+    if (!(cond)) [[unlikely]] {                                     \
+      ::hv::CheckFailed(__FILE__, __LINE__, #cond, "" __VA_ARGS__); \
+    }                                                               \
   } while (0)
 
 #endif  // HV_BASE_CHECK_H_
