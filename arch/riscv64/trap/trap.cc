@@ -16,13 +16,17 @@ constexpr const char* kRegNames[32] = {
 };
 
 // Load/store/AMO page faults and access faults: the exceptions a fallible
-// access may take.
+// access may take. Guest-page faults come from the HLV/HLVX/HSV guest
+// accesses (arch/riscv64/hv/guest_access.S) when the guest's stage-2 table
+// does not map the address.
 bool IsMemoryFault(uint64_t scause) {
   switch (static_cast<Exception>(scause)) {
     case Exception::kLoadAccessFault:
     case Exception::kStoreAccessFault:
     case Exception::kLoadPageFault:
     case Exception::kStorePageFault:
+    case Exception::kLoadGuestPageFault:
+    case Exception::kStoreGuestPageFault:
       return true;
     default:
       return false;
