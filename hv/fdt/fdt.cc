@@ -1,12 +1,18 @@
 #include <hv/base/check.h>
 #include <hv/fdt/fdt.h>
 
+#include "hv/fdt/internal/text.h"
+
 namespace hv::fdt {
 namespace {
 
+using internal::Before;
 using internal::Blocks;
 using internal::Cells;
+using internal::FindChar;
+using internal::Head;
 using internal::kEndOffset;
+using internal::Tail;
 
 // Structure block tokens.
 constexpr uint32_t kBeginNode = 1;
@@ -168,7 +174,7 @@ Result<void> ValidateStructure(const Blocks& blocks) {
           if (!name.empty()) return Error::kInvalidArgs;  // the root is nameless
         } else {
           // '/' would make the node unreachable by path.
-          if (name.empty() || name.find('/') != std::string_view::npos) {
+          if (name.empty() || FindChar(name, '/') != std::string_view::npos) {
             return Error::kInvalidArgs;
           }
           child_seen[depth] = true;
@@ -356,11 +362,11 @@ Node::Node(Blocks blocks, uint32_t offset, Cells parent_cells)
   content_ = begin.content;
 }
 
-std::string_view Node::base_name() const { return name_.substr(0, name_.find('@')); }
+std::string_view Node::base_name() const { return Before(name_, '@'); }
 
 std::string_view Node::unit_address() const {
-  const size_t at = name_.find('@');
-  return at == std::string_view::npos ? std::string_view() : name_.substr(at + 1);
+  const size_t at = FindChar(name_, '@');
+  return at == std::string_view::npos ? std::string_view() : Tail(name_, at + 1);
 }
 
 Result<Property> Node::FindProperty(std::string_view name) const {
@@ -440,7 +446,7 @@ ChildRange Node::ChildrenNamed(std::string_view base_name) const {
 
 Result<Node> Node::FindChild(std::string_view name) const {
   if (name.empty()) return Error::kInvalidArgs;
-  const bool has_unit_address = name.find('@') != std::string_view::npos;
+  const bool has_unit_address = FindChar(name, '@') != std::string_view::npos;
   std::optional<Node> by_base_name;
   bool ambiguous = false;
   for (const Node child : children()) {
@@ -462,7 +468,7 @@ uint32_t ChildRange::NextMatch(uint32_t offset) const {
     if (TokenAt(blocks_, offset) != kBeginNode) return kEndOffset;  // the parent's FDT_END_NODE
     if (!base_name_.has_value()) return offset;
     const std::string_view name = ReadBeginNode(blocks_, offset).name;
-    if (name.substr(0, name.find('@')) == *base_name_) return offset;
+    if (Before(name, '@') == *base_name_) return offset;
     offset = SkipNode(blocks_, offset);
   }
 }
@@ -572,19 +578,18 @@ Result<Node> Fdt::FindNode(std::string_view path) const {
   if (path.empty()) return Error::kInvalidArgs;
   Node node = root();
   if (path.front() != '/') {
-    const size_t slash = path.find('/');
-    const std::string_view alias = path.substr(0, slash);
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+    const size_t slash = FindChar(path, '/');
+    const std::string_view alias = Head(path, slash);
+    path = Tail(path, slash);
     const Node aliases = HV_TRY(root().FindChild("aliases"));
     const std::string_view target = HV_TRY(aliases.ReadString(alias));
     if (target.empty() || target.front() != '/') return Error::kInvalidArgs;
     node = HV_TRY(FindNode(target));
   }
-  while (!path.empty()) {
-    const size_t start = path.find_first_not_of('/');
-    if (start == std::string_view::npos) break;
-    path.remove_prefix(start);
-    const std::string_view component = path.substr(0, path.find('/'));
+  for (;;) {
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    if (path.empty()) break;
+    const std::string_view component = Before(path, '/');
     node = HV_TRY(node.FindChild(component));
     path.remove_prefix(component.size());
   }

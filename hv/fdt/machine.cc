@@ -1,5 +1,7 @@
 #include <hv/fdt/machine.h>
 
+#include "hv/fdt/internal/text.h"
+
 namespace hv::fdt {
 namespace {
 
@@ -93,7 +95,7 @@ Result<Chosen> ReadChosen(const Fdt& fdt) {
 Result<Node> FindStdout(const Fdt& fdt) {
   const Chosen chosen = HV_TRY(ReadChosen(fdt));
   // "serial0:115200n8": the options after ':' are for the console driver.
-  const std::string_view path = chosen.stdout_path.substr(0, chosen.stdout_path.find(':'));
+  const std::string_view path = internal::Before(chosen.stdout_path, ':');
   if (path.empty()) return Error::kNotFound;
   return fdt.FindNode(path);
 }
