@@ -36,6 +36,8 @@ class FencedBlob {
   explicit FencedBlob(std::span<const std::byte> bytes)
       : region_(kAsan ? 0 : bytes.size()), heap_(kAsan ? bytes.size() : 0) {
     std::byte* data = kAsan ? heap_.data() : region_.data();
+    // SAFETY: `data` has room for exactly bytes.size() bytes, and the two
+    // buffers are distinct.
     if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
     span_ = std::span<const std::byte>(data, bytes.size());
   }

@@ -87,6 +87,7 @@ class Builder {
     return *this;
   }
   uint32_t NameOffset(std::string_view name) {
+    // SAFETY: char may alias the bytes; the view covers exactly the vector.
     const std::string_view existing(reinterpret_cast<const char*>(strings_.data()),
                                     strings_.size());
     const size_t found = existing.find(std::string(name) + '\0');
