@@ -1,6 +1,7 @@
 """Repositories for the Debian-provided dependencies. Nothing is downloaded."""
 
 load("//third_party:abseil.bzl", "debian_abseil")
+load("//third_party:dtc.bzl", "debian_dtc")
 load("//third_party:qemu.bzl", "debian_qemu")
 
 def _debian_rules_cc_impl(rctx):
@@ -83,3 +84,4 @@ def hv_dependencies():
     )
     debian_abseil(name = "com_google_absl")
     debian_qemu(name = "qemu")
+    debian_dtc(name = "dtc")
