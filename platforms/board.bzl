@@ -8,7 +8,8 @@ BoardInfo = provider(
     doc = "How to run a kernel image of this board under QEMU.",
     fields = {
         "name": "string: the board's name",
-        "qemu": "File: the qemu-system binary (from @qemu)",
+        "qemu": "File or None: the qemu-system binary (from @qemu); None for a\n" +
+                "virtual board that only the hypervisor runs",
         "firmware": "File or None: passed where an argument says {firmware}",
         "machine_args": "list of string: QEMU machine arguments ({firmware} is substituted)",
         "image_format": "string: 'elf' or an objcopy output format (e.g. binary)",
@@ -29,11 +30,11 @@ def _qemu_board_impl(ctx):
 qemu_board = rule(
     implementation = _qemu_board_impl,
     attrs = {
-        "qemu": attr.label(mandatory = True, allow_single_file = True),
+        "qemu": attr.label(allow_single_file = True),
         "firmware": attr.label(allow_single_file = True),
-        "machine_args": attr.string_list(mandatory = True),
+        "machine_args": attr.string_list(),
         "image_format": attr.string(default = "elf"),
-        "success_exit_code": attr.int(mandatory = True),
+        "success_exit_code": attr.int(default = 0),
     },
 )
 
@@ -50,6 +51,8 @@ def board_command(board, image):
     Returns:
       The argv, a list of strings.
     """
+    if not board.qemu:
+        fail("board %s is not a QEMU machine (its images run under the hypervisor)" % board.name)
     argv = [board.qemu.short_path]
     for arg in board.machine_args:
         if "{firmware}" in arg:
@@ -68,4 +71,4 @@ def board_runfiles(board):
     Returns:
       A list of Files.
     """
-    return [board.qemu] + ([board.firmware] if board.firmware else [])
+    return ([board.qemu] if board.qemu else []) + ([board.firmware] if board.firmware else [])

@@ -9,6 +9,7 @@ Toolchain flags (freestanding, code model, sanitizers) live in
 //platforms/toolchains, not here.
 """
 
+load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library")
 load("//platforms:board.bzl", "BoardInfo")
 
@@ -46,13 +47,15 @@ KernelImageInfo = provider(
 )
 
 def _kernel_image_impl(ctx):
-    elf = ctx.attr.elf[0][DefaultInfo].files_to_run.executable
+    elf = ctx.attr.elf[DefaultInfo].files_to_run.executable
     board = ctx.attr.board[BoardInfo]
     if board.image_format == "elf":
         image = ctx.actions.declare_file(ctx.label.name + ".elf")
         ctx.actions.symlink(output = image, target_file = elf)
     else:
-        cc = ctx.attr._cc_toolchain[0][cc_common.CcToolchainInfo]
+        # The rule itself is built for the image's platform (incoming
+        # transition), so this is the kernel toolchain and its objcopy.
+        cc = find_cpp_toolchain(ctx)
         image = ctx.actions.declare_file(ctx.label.name + ".img")
         ctx.actions.run(
             executable = cc.objcopy_executable,
@@ -70,14 +73,14 @@ def _kernel_image_impl(ctx):
 kernel_image = rule(
     implementation = _kernel_image_impl,
     doc = "Packages a kernel ELF, built for `platform`, into what the board's QEMU loads.",
+    cfg = to_platform,
+    fragments = ["cpp"],
+    toolchains = ["@bazel_tools//tools/cpp:toolchain_type"],
     attrs = {
-        "elf": attr.label(mandatory = True, cfg = to_platform, executable = True),
+        "elf": attr.label(mandatory = True, cfg = "target", executable = True),
         "platform": attr.label(mandatory = True),
         "board": attr.label(mandatory = True, providers = [BoardInfo]),
-        "_cc_toolchain": attr.label(
-            default = "@bazel_tools//tools/cpp:current_cc_toolchain",
-            cfg = to_platform,
-        ),
+        "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),

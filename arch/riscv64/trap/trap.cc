@@ -33,7 +33,11 @@ bool IsMemoryFault(uint64_t scause) {
   }
 }
 
+InterruptHandler g_interrupt_handler = nullptr;
+
 }  // namespace
+
+void SetInterruptHandler(InterruptHandler handler) { g_interrupt_handler = handler; }
 
 void InstallTrapVector() {
   // Direct mode: every trap enters at riscv64_trap_entry (4-byte aligned).
@@ -56,6 +60,11 @@ void PrintTrapFrame(const TrapFrame& frame) {
 // takes no interrupts and expects no other exception yet, so every other
 // trap is fatal.
 extern "C" void riscv64_handle_trap(hv::arch::riscv64::TrapFrame* frame) {
+  if ((frame->scause & hv::arch::riscv64::kScauseInterrupt) != 0 &&
+      hv::arch::riscv64::g_interrupt_handler != nullptr) {
+    hv::arch::riscv64::g_interrupt_handler(frame->scause, *frame);
+    return;
+  }
   if (hv::arch::riscv64::IsMemoryFault(frame->scause)) {
     if (const std::optional<uintptr_t> fixup = hv::arch::FixupForFault(frame->sepc)) {
       frame->sepc = *fixup;

@@ -24,6 +24,12 @@ void InstallTrapVector();
 // Prints `frame` (cause, pc, faulting address, every register).
 void PrintTrapFrame(const TrapFrame& frame);
 
+// Handles supervisor interrupts taken while this hart runs S-mode code with
+// sstatus.SIE set. `scause` has the interrupt bit; the handler must clear
+// the source. Without a handler an interrupt is unexpected and panics.
+using InterruptHandler = void (*)(uint64_t scause, TrapFrame& frame);
+void SetInterruptHandler(InterruptHandler handler);
+
 }  // namespace hv::arch::riscv64
 
 #endif  // ARCH_RISCV64_TRAP_H_
