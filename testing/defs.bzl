@@ -41,6 +41,7 @@ def _qemu_test_impl(ctx):
         "--timeout=%ds" % ctx.attr.timeout_s,
         "--success_exit_code=%d" % info.board.success_exit_code,
         "--sentinel=" + ctx.attr.sentinel,
+        "--symbols=" + info.elf.short_path,
     ]
     if ctx.attr.expect_runner_failure:
         # A test of the runner itself: it must fail, for the expected reason,

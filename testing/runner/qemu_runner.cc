@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -39,6 +41,7 @@ ABSL_FLAG(std::string, sentinel, "HV_TEST_RESULT: PASS",
           "A serial line that must appear for the test to pass.");
 ABSL_FLAG(int, tail_lines, 50, "How many serial lines to repeat when the test fails.");
 ABSL_FLAG(bool, gdb, false, "Start QEMU with -s -S (gdb on tcp::1234) and no timeout.");
+ABSL_FLAG(std::string, symbols, "", "The image's ELF with symbols, for the --gdb hint.");
 
 namespace {
 
@@ -168,9 +171,15 @@ int main(int argc, char** argv) {
     command.push_back("-s");
     command.push_back("-S");
     timeout = absl::InfiniteDuration();
+    char resolved[PATH_MAX];
+    const std::string symbols = absl::GetFlag(FLAGS_symbols);
+    const char* elf = !symbols.empty() && realpath(symbols.c_str(), resolved) != nullptr
+                          ? resolved
+                          : "<image elf>";
     fprintf(stderr,
-            "qemu_runner: QEMU waits for gdb on localhost:1234, e.g.\n"
-            "  gdb-multiarch -ex 'target remote :1234' <image elf>\n");
+            "qemu_runner: QEMU waits for gdb on localhost:1234:\n"
+            "  gdb-multiarch -ex 'target remote :1234' %s\n",
+            elf);
   }
   fprintf(stderr, "qemu_runner: %s\n", absl::StrJoin(command, " ").c_str());
 
