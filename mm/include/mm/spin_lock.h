@@ -18,8 +18,8 @@ class SpinLock {
   SpinLock& operator=(const SpinLock&) = delete;
 
   void Lock() {
-    while (locked_.exchange(true, std::memory_order_acquire)) {
-      while (locked_.load(std::memory_order_relaxed)) {
+    while (locked_.exchange(1, std::memory_order_acquire) != 0) {
+      while (locked_.load(std::memory_order_relaxed) != 0) {
         Pause();
       }
     }
@@ -27,18 +27,18 @@ class SpinLock {
 
   // Takes the lock if it is free; never waits.
   [[nodiscard]] bool TryLock() {
-    return !locked_.load(std::memory_order_relaxed) &&
-           !locked_.exchange(true, std::memory_order_acquire);
+    return locked_.load(std::memory_order_relaxed) == 0 &&
+           locked_.exchange(1, std::memory_order_acquire) == 0;
   }
 
   // REQUIRES: the caller holds the lock.
-  void Unlock() { locked_.store(false, std::memory_order_release); }
+  void Unlock() { locked_.store(0, std::memory_order_release); }
 
-  bool is_locked() const { return locked_.load(std::memory_order_relaxed); }
+  bool is_locked() const { return locked_.load(std::memory_order_relaxed) != 0; }
 
   // Sets the state of a lock that nobody else can see yet (an object being
   // created, possibly in memory that held a lock before).
-  void Reset(bool locked) { locked_.store(locked, std::memory_order_relaxed); }
+  void Reset(bool locked) { locked_.store(locked ? 1 : 0, std::memory_order_relaxed); }
 
  private:
   static void Pause() {
@@ -51,7 +51,9 @@ class SpinLock {
 #endif
   }
 
-  std::atomic<bool> locked_{false};
+  // A word, not a bool: riscv64 has no sub-word atomic swap, and the kernel
+  // has no libatomic to emulate one.
+  std::atomic<uint32_t> locked_{0};
 };
 
 // Holds a SpinLock for its scope.
