@@ -95,11 +95,9 @@ void TlbFlusher::IssueTlbFlushWithTable(TlbFlushOp op, HostPhysAddr table) {
 
 void TlbFlusher::DispatchTlbFlush() {
   if (full_ || num_ops_ != 0) {
-    // Order the page-table changes before reading the CPU set (see
-    // AtomicCpuSet): a CPU missing from the set activates the space, and
-    // flushes, after the changes.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    const CpuSet cpus = cpus_->Load();
+    // A CPU missing from the set activates the space, and flushes, after
+    // the changes (see AtomicCpuSet).
+    const CpuSet cpus = cpus_->LoadForShootdown();
     if (!cpus.empty()) {
       if (full_) {
         const TlbFlushOp all = TlbFlushOp::ForAll();

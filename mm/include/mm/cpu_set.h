@@ -44,21 +44,29 @@ class CpuSet {
   uint64_t bits_ = 0;
 };
 
-// A CpuSet updated concurrently by the CPUs it describes. Sequentially
-// consistent, so that a TLB shootdown that reads the set after changing a
-// page table either sees a CPU that activates the space at the same time, or
-// that CPU's activation (which flushes locally) comes after the change.
+// A CpuSet updated concurrently by the CPUs it describes.
+//
+// Shootdowns read it with LoadForShootdown, a read-modify-write: a CPU's Add
+// and a shootdown's read are then ordered in the set's modification order.
+// Either the read comes later and sees the CPU, or the Add comes later,
+// reads from the shootdown's RMW, and so synchronizes with it: the
+// page-table changes made before the shootdown are visible to the CPU,
+// which invalidates its TLB for the space when it activates it.
 class AtomicCpuSet {
  public:
   constexpr AtomicCpuSet() = default;
   AtomicCpuSet(const AtomicCpuSet&) = delete;
   AtomicCpuSet& operator=(const AtomicCpuSet&) = delete;
 
-  void Add(CpuId cpu) { bits_.fetch_or(CpuSet::Single(cpu).bits(), std::memory_order_seq_cst); }
+  void Add(CpuId cpu) { bits_.fetch_or(CpuSet::Single(cpu).bits(), std::memory_order_acq_rel); }
   void Remove(CpuId cpu) {
-    bits_.fetch_and(~CpuSet::Single(cpu).bits(), std::memory_order_seq_cst);
+    bits_.fetch_and(~CpuSet::Single(cpu).bits(), std::memory_order_acq_rel);
   }
   CpuSet Load() const { return CpuSet::FromBits(bits_.load(std::memory_order_seq_cst)); }
+  // Load for a TLB shootdown, after the page-table changes it retires.
+  CpuSet LoadForShootdown() {
+    return CpuSet::FromBits(bits_.fetch_or(0, std::memory_order_acq_rel));
+  }
 
  private:
   std::atomic<uint64_t> bits_{0};

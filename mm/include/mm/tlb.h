@@ -133,8 +133,7 @@ class TlbFlusher {
     FrameAllocator* allocator = nullptr;
   };
 
-  TlbFlusher(Mmu& mmu, const AtomicCpuSet& cpus, uint16_t asid)
-      : mmu_(&mmu), cpus_(&cpus), asid_(asid) {}
+  TlbFlusher(Mmu& mmu, AtomicCpuSet& cpus, uint16_t asid) : mmu_(&mmu), cpus_(&cpus), asid_(asid) {}
   TlbFlusher(TlbFlusher&& other) noexcept;
   TlbFlusher& operator=(TlbFlusher&&) = delete;
   TlbFlusher(const TlbFlusher&) = delete;
@@ -167,7 +166,7 @@ class TlbFlusher {
 
  private:
   Mmu* mmu_;
-  const AtomicCpuSet* cpus_;
+  AtomicCpuSet* cpus_;
   uint16_t asid_;
   TableReleaser releaser_;
   bool full_ = false;
