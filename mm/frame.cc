@@ -6,10 +6,6 @@ using internal::FrameMeta;
 using internal::FrameState;
 using internal::kNoFrame;
 
-Frame::Frame(const Frame& other) : alloc_(other.alloc_), raw_(other.raw_) {
-  if (alloc_ != nullptr) alloc_->IncRef(paddr(), 1);
-}
-
 Frame& Frame::operator=(const Frame& other) {
   if (this != &other) {
     Frame copy(other);
@@ -27,22 +23,7 @@ Frame& Frame::operator=(Frame&& other) noexcept {
   return *this;
 }
 
-void Frame::Reset() {
-  if (alloc_ != nullptr) {
-    std::exchange(alloc_, nullptr)->DecRef(paddr());
-    raw_ = 0;
-  }
-}
-
 uint32_t Frame::ref_count() const { return alloc_->RefCount(paddr()); }
-
-HostPhysAddr Frame::IntoRaw() && {
-  HV_CHECK(alloc_ != nullptr, "IntoRaw on a null frame");
-  const HostPhysAddr pa = paddr();
-  alloc_ = nullptr;
-  raw_ = 0;
-  return pa;
-}
 
 Frame Frame::FromRaw(FrameAllocator& alloc, HostPhysAddr pa, PagingLevel level) {
   HV_CHECK(alloc.IsAllocated(pa), "FromRaw on free frame %#lx",
@@ -183,29 +164,6 @@ bool FrameAllocator::IsAllocated(HostPhysAddr pa) const {
 uint32_t FrameAllocator::RefCount(HostPhysAddr pa) const {
   if (!IsAllocated(pa)) return 0;
   return meta_[HeadOf(IndexOf(pa))].ref_count.load(std::memory_order_relaxed);
-}
-
-uint32_t FrameAllocator::HeadOf(uint32_t index) const {
-  const uint32_t head = meta_[index].head;
-  HV_CHECK(head < num_frames_, "frame %#lx has no block",
-           static_cast<unsigned long>(PaddrOf(index).value()));
-  return head;
-}
-
-void FrameAllocator::IncRef(HostPhysAddr pa, uint32_t count) {
-  FrameMeta& head = meta_[HeadOf(IndexOf(pa))];
-  const uint32_t old = head.ref_count.fetch_add(count, std::memory_order_relaxed);
-  HV_CHECK(old != 0, "reference to freed frame %#lx", static_cast<unsigned long>(pa.value()));
-  HV_CHECK(old + count > old, "reference count overflow on frame %#lx",
-           static_cast<unsigned long>(pa.value()));
-}
-
-void FrameAllocator::DecRef(HostPhysAddr pa) {
-  const uint32_t head = HeadOf(IndexOf(pa));
-  const uint32_t old = meta_[head].ref_count.fetch_sub(1, std::memory_order_acq_rel);
-  HV_CHECK(old != 0, "frame %#lx released more often than referenced",
-           static_cast<unsigned long>(pa.value()));
-  if (old == 1) FreeBlock(head);
 }
 
 void FrameAllocator::AddRawRefs(HostPhysAddr pa, uint32_t count) { IncRef(pa, count); }

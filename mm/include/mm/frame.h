@@ -36,7 +36,9 @@ class Frame {
  public:
   // A null handle.
   constexpr Frame() = default;
-  Frame(const Frame& other);
+  Frame(const Frame& other) : alloc_(other.alloc_), raw_(other.raw_) {
+    if (alloc_ != nullptr) Acquire();
+  }
   Frame& operator=(const Frame& other);
   Frame(Frame&& other) noexcept
       : alloc_(std::exchange(other.alloc_, nullptr)), raw_(std::exchange(other.raw_, 0)) {}
@@ -55,12 +57,20 @@ class Frame {
   uint32_t ref_count() const;
 
   // Drops the reference; the handle becomes null.
-  void Reset();
+  void Reset() {
+    if (alloc_ != nullptr) Release();
+  }
 
   // Gives up the handle without dropping its reference, for a page table
   // that keeps it as a raw entry. The handle becomes null.
   // REQUIRES: not null.
-  [[nodiscard]] HostPhysAddr IntoRaw() &&;
+  [[nodiscard]] HostPhysAddr IntoRaw() && {
+    HV_CHECK(alloc_ != nullptr, "IntoRaw on a null frame");
+    const HostPhysAddr pa = paddr();
+    alloc_ = nullptr;
+    raw_ = 0;
+    return pa;
+  }
   // Takes back a reference given up by IntoRaw (or added by
   // FrameAllocator::AddRawRefs).
   // REQUIRES: the caller owns one reference to the frame at `pa`, and
@@ -77,6 +87,8 @@ class Frame {
   friend class FrameAllocator;
   Frame(FrameAllocator* alloc, HostPhysAddr pa, PagingLevel level)
       : alloc_(alloc), raw_(pa.value() | level) {}
+  inline void Acquire();
+  inline void Release();
 
   FrameAllocator* alloc_ = nullptr;
   // The physical address, with the level in the low bits.
@@ -157,9 +169,26 @@ class FrameAllocator {
     return HostPhysAddr(base_.value() + (uint64_t{index} << kPageShift));
   }
   // The head of the allocated block that frame `index` belongs to.
-  uint32_t HeadOf(uint32_t index) const;
-  void IncRef(HostPhysAddr pa, uint32_t count);
-  void DecRef(HostPhysAddr pa);
+  uint32_t HeadOf(uint32_t index) const {
+    const uint32_t head = meta_[index].head;
+    HV_CHECK(head < num_frames_, "frame %u has no block", index);
+    return head;
+  }
+  // The reference-count paths are inline: map and unmap take one each.
+  void IncRef(HostPhysAddr pa, uint32_t count) {
+    internal::FrameMeta& head = meta_[HeadOf(IndexOf(pa))];
+    const uint32_t old = head.ref_count.fetch_add(count, std::memory_order_relaxed);
+    HV_CHECK(old != 0, "reference to freed frame %#lx", static_cast<unsigned long>(pa.value()));
+    HV_CHECK(old + count > old, "reference count overflow on frame %#lx",
+             static_cast<unsigned long>(pa.value()));
+  }
+  void DecRef(HostPhysAddr pa) {
+    const uint32_t head = HeadOf(IndexOf(pa));
+    const uint32_t old = meta_[head].ref_count.fetch_sub(1, std::memory_order_acq_rel);
+    HV_CHECK(old != 0, "frame %#lx released more often than referenced",
+             static_cast<unsigned long>(pa.value()));
+    if (old == 1) FreeBlock(head);
+  }
 
   // Buddy allocator; callers hold lock_.
   Result<uint32_t> AllocBlock(uint32_t order, internal::FrameState state);
@@ -175,6 +204,13 @@ class FrameAllocator {
   std::array<uint32_t, kMaxOrder + 1> free_heads_{};
   uint64_t free_frames_ = 0;
 };
+
+inline void Frame::Acquire() { alloc_->IncRef(paddr(), 1); }
+
+inline void Frame::Release() {
+  std::exchange(alloc_, nullptr)->DecRef(paddr());
+  raw_ = 0;
+}
 
 }  // namespace hv::mm
 

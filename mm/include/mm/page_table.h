@@ -348,14 +348,14 @@ class PageTable<Config, P>::Cursor {
     const Pte pte = LoadPte(slot);
     const uint64_t size = PageSizeAt(level_);
     const uint64_t slot_start = va_ & ~(size - 1);
-    QueryResult result{.va = kBase + slot_start, .size = size, .item = std::nullopt};
-    if (Format::IsPresent(pte)) {
-      const RawLeaf raw = LeafOf(pte, level_);
-      Frame frame;
-      if (Config::IsTracked(raw.prop)) frame = Frame::CloneFromRaw(*pt_->alloc_, raw.paddr, level_);
-      result.item = Config::ItemFromRaw(raw, std::move(frame));
+    if (!Format::IsPresent(pte)) {
+      return QueryResult{.va = kBase + slot_start, .size = size, .item = std::nullopt};
     }
-    return result;
+    const RawLeaf raw = LeafOf(pte, level_);
+    Frame frame;
+    if (Config::IsTracked(raw.prop)) frame = Frame::CloneFromRaw(*pt_->alloc_, raw.paddr, level_);
+    return QueryResult{
+        .va = kBase + slot_start, .size = size, .item = Config::ItemFromRaw(raw, std::move(frame))};
   }
 
   // Moves to the first mapped address in [virt_addr(), virt_addr() + len)
@@ -584,42 +584,11 @@ class PageTable<Config, P>::CursorMut : public PageTable<Config, P>::Cursor {
   // not 1..kMaxLeafLevel, or the address does not fit the format; kNoMemory
   // if a table cannot be allocated (tables created so far stay).
   Result<std::optional<Item>> Map(Item item) {
+    // Convert here, where the item was built, and pass scalars: reading
+    // back an item or leaf the caller just wrote field by field costs a
+    // store-forwarding stall per map on x86.
     const RawLeaf raw = Config::ItemIntoRaw(std::move(item));
-    if (auto checked = CheckLeaf(raw); !checked.ok()) {
-      DropRaw(raw);
-      return checked.error();
-    }
-    const PagingLevel level = raw.level;
-    const uint64_t size = PageSizeAt(level);
-    while (this->level_ < level) ++this->level_;
-    while (this->level_ > level) {
-      if (auto descended = DescendCreating(); !descended.ok()) {
-        DropRaw(raw);
-        return descended.error();
-      }
-    }
-    Pte* slot = this->EntryAt(level, this->va_);
-    const Pte old = LoadPte(slot);
-    StorePte(slot, Format::MakeLeaf(raw.paddr, level, raw.prop));
-    std::optional<Item> replaced;
-    if (!Format::IsPresent(old)) {
-      ++this->pt_->Meta(this->table_pa_[level]).pt_children;
-    } else if (Format::IsLeaf(old, level)) {
-      const RawLeaf old_raw = Base::LeafOf(old, level);
-      Frame frame;
-      if (Config::IsTracked(old_raw.prop)) {
-        frame = Frame::FromRaw(*this->pt_->alloc_, old_raw.paddr, level);
-      }
-      flusher_.IssueTlbFlush(TlbFlushOp::ForRange(kBase + this->va_, size));
-      flusher_.DispatchTlbFlush();
-      replaced = Config::ItemFromRaw(old_raw, std::move(frame));
-    } else {
-      flusher_.IssueTlbFlushWithTable(TlbFlushOp::ForRangeAndTables(kBase + this->va_, size),
-                                      Format::TablePaddr(old));
-      flusher_.DispatchTlbFlush();
-    }
-    this->MoveTo(this->va_ + size);
-    return replaced;
+    return MapRaw(raw.paddr, raw.level, raw.prop);
   }
 
   // Removes every mapping in [virt_addr(), virt_addr() + len), splitting
@@ -737,6 +706,48 @@ class PageTable<Config, P>::CursorMut : public PageTable<Config, P>::Cursor {
   CursorMut(PageTable* pt, uint64_t start, uint64_t end, TlbFlusher flusher)
       : Base(pt, start, end), flusher_(std::move(flusher)) {
     flusher_.SetTableReleaser(Releaser());
+  }
+
+  // Map, for a leaf in raw form whose frame reference (if tracked) the
+  // caller hands over.
+  Result<std::optional<Item>> MapRaw(HostPhysAddr paddr, PagingLevel leaf_level,
+                                     PageProperty prop) {
+    const RawLeaf raw{.paddr = paddr, .level = leaf_level, .prop = prop};
+    if (auto checked = CheckLeaf(raw); !checked.ok()) {
+      DropRaw(raw);
+      return checked.error();
+    }
+    const PagingLevel level = raw.level;
+    const uint64_t size = PageSizeAt(level);
+    while (this->level_ < level) ++this->level_;
+    while (this->level_ > level) {
+      if (auto descended = DescendCreating(); !descended.ok()) {
+        DropRaw(raw);
+        return descended.error();
+      }
+    }
+    Pte* slot = this->EntryAt(level, this->va_);
+    const Pte old = LoadPte(slot);
+    StorePte(slot, Format::MakeLeaf(raw.paddr, level, raw.prop));
+    std::optional<Item> replaced;
+    if (!Format::IsPresent(old)) {
+      ++this->pt_->Meta(this->table_pa_[level]).pt_children;
+    } else if (Format::IsLeaf(old, level)) {
+      const RawLeaf old_raw = Base::LeafOf(old, level);
+      Frame frame;
+      if (Config::IsTracked(old_raw.prop)) {
+        frame = Frame::FromRaw(*this->pt_->alloc_, old_raw.paddr, level);
+      }
+      flusher_.IssueTlbFlush(TlbFlushOp::ForRange(kBase + this->va_, size));
+      flusher_.DispatchTlbFlush();
+      replaced = Config::ItemFromRaw(old_raw, std::move(frame));
+    } else {
+      flusher_.IssueTlbFlushWithTable(TlbFlushOp::ForRangeAndTables(kBase + this->va_, size),
+                                      Format::TablePaddr(old));
+      flusher_.DispatchTlbFlush();
+    }
+    this->MoveTo(this->va_ + size);
+    return replaced;
   }
 
   TlbFlusher::TableReleaser Releaser() {

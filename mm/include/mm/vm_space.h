@@ -247,10 +247,12 @@ class VmSpace {
     // entry at some level) and what is mapped there. Does not move.
     // Errors: kOutOfRange at the end of the cursor's range.
     Result<std::pair<Range, std::optional<VmQueriedItem>>> Query() {
-      auto found = HV_TRY(inner_.Query());
-      const Range range = *Range::Create(Vaddr(found.va), found.size);
-      if (!found.item) return std::pair(range, std::optional<VmQueriedItem>());
-      return std::pair(range, std::optional<VmQueriedItem>(ToQueried(std::move(*found.item))));
+      using Found = std::pair<Range, std::optional<VmQueriedItem>>;
+      auto found = inner_.Query();
+      if (!found.ok()) return found.error();
+      const Range range = *Range::Create(Vaddr(found->va), found->size);
+      if (!found->item) return Found(range, std::nullopt);
+      return Found(range, ToQueried(std::move(*found->item)));
     }
     // Moves to the first mapped address within `len` bytes and returns it;
     // nullopt (cursor `len` bytes further) if there is none.
