@@ -76,6 +76,8 @@ Result<FrameAllocator*> FrameAllocator::Init(void* virt, HostPhysAddr base, uint
 }
 
 void FrameAllocator::PushFree(uint32_t index, uint32_t order) {
+  // SAFETY (free-list and buddy code below): indices are managed frames, see
+  // meta_.
   FrameMeta& m = meta_[index];
   m.state = FrameState::kFree;
   m.order = static_cast<uint8_t>(order);

@@ -84,6 +84,7 @@ class VmSpaceTest : public ::testing::Test {
       const uint64_t entries =
           level == FormatT::kNumLevels ? FormatT::kRootEntries : kEntriesPerTable;
       const uint64_t index = (va >> LevelShift(level)) & (entries - 1);
+      // SAFETY: `table` is a page-table page in the arena; index < entries.
       const Pte pte = static_cast<const Pte*>(arena_->phys().PhysToVirt(table))[index];
       if (pte == 0) return std::nullopt;
       if (FormatT::IsLeaf(pte, level)) return std::pair(pte, level);

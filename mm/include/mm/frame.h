@@ -152,7 +152,10 @@ class FrameAllocator {
   void FreePageTable(HostPhysAddr pa);
 
   // REQUIRES: Contains(pa).
-  internal::FrameMeta& meta(HostPhysAddr pa) const { return meta_[IndexOf(pa)]; }
+  internal::FrameMeta& meta(HostPhysAddr pa) const {
+    // SAFETY: IndexOf checked that the index is inside meta_.
+    return meta_[IndexOf(pa)];
+  }
 
  private:
   friend class Frame;
@@ -170,12 +173,15 @@ class FrameAllocator {
   }
   // The head of the allocated block that frame `index` belongs to.
   uint32_t HeadOf(uint32_t index) const {
+    // SAFETY: callers pass an index from IndexOf (checked); the head read
+    // there is checked before anyone indexes with it.
     const uint32_t head = meta_[index].head;
     HV_CHECK(head < num_frames_, "frame %u has no block", index);
     return head;
   }
   // The reference-count paths are inline: map and unmap take one each.
   void IncRef(HostPhysAddr pa, uint32_t count) {
+    // SAFETY: HeadOf returns a checked index.
     internal::FrameMeta& head = meta_[HeadOf(IndexOf(pa))];
     const uint32_t old = head.ref_count.fetch_add(count, std::memory_order_relaxed);
     HV_CHECK(old != 0, "reference to freed frame %#lx", static_cast<unsigned long>(pa.value()));
@@ -184,6 +190,7 @@ class FrameAllocator {
   }
   void DecRef(HostPhysAddr pa) {
     const uint32_t head = HeadOf(IndexOf(pa));
+    // SAFETY: HeadOf returns a checked index.
     const uint32_t old = meta_[head].ref_count.fetch_sub(1, std::memory_order_acq_rel);
     HV_CHECK(old != 0, "frame %#lx released more often than referenced",
              static_cast<unsigned long>(pa.value()));
@@ -199,6 +206,10 @@ class FrameAllocator {
   HostPhysAddr base_;
   uint64_t base_pfn_ = 0;
   uint32_t num_frames_ = 0;
+  // One entry per frame of the region, at its start (see Init). Every index
+  // into it is below num_frames_: from IndexOf, from HeadOf, from the free
+  // lists (which hold managed frames only) or from buddy arithmetic checked
+  // against num_frames_.
   internal::FrameMeta* meta_ = nullptr;
   mutable SpinLock lock_;
   std::array<uint32_t, kMaxOrder + 1> free_heads_{};

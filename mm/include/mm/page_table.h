@@ -77,8 +77,8 @@ concept PageTableConfig = PteFormat<typename C::Format> &&
     requires(typename C::Item item, const RawLeaf& raw, Frame frame, const PageProperty& prop) {
   requires std::same_as<std::remove_cv_t<decltype(C::kTopLevelIndexBegin)>, uint64_t>;
   requires std::same_as<std::remove_cv_t<decltype(C::kTopLevelIndexEnd)>, uint64_t>;
-  requires C::kTopLevelIndexBegin < C::kTopLevelIndexEnd&& C::kTopLevelIndexEnd <=
-      C::Format::kRootEntries;
+  requires C::kTopLevelIndexBegin < C::kTopLevelIndexEnd;
+  requires C::kTopLevelIndexEnd <= C::Format::kRootEntries;
   { C::IsTracked(prop) } -> std::same_as<bool>;
   { C::ItemIntoRaw(std::move(item)) } -> std::same_as<RawLeaf>;
   { C::ItemFromRaw(raw, std::move(frame)) } -> std::same_as<typename C::Item>;
@@ -121,6 +121,9 @@ class PageTable {
   // An empty table whose root entries outside [kTopLevelIndexBegin,
   // kTopLevelIndexEnd) are copied from `shared_root` (e.g. the kernel's half
   // of a host space). Those entries are never changed or freed by this table.
+  // They are copied once: the owner of `shared_root` must not add or remove
+  // root entries afterwards (preallocate its upper-level tables, as OSTD
+  // does for the kernel half).
   // REQUIRES: `shared_root` is a root table of the same format reachable
   // through `phys`. Errors: kNoMemory.
   static Result<PageTable> CreateSharing(FrameAllocator& alloc, const P& phys,
@@ -227,6 +230,8 @@ class PageTable {
     const auto order = static_cast<uint32_t>(std::countr_zero(bytes >> kPageShift));
     const HostPhysAddr pa = HV_TRY(alloc.AllocPageTable(order));
     Pte* entries = TableAt(phys, pa);
+    // SAFETY: the block was just allocated for this table (EntriesAt(level)
+    // entries fill it exactly) and is not yet reachable by anyone else.
     for (uint64_t i = 0; i < EntriesAt(level); ++i) entries[i] = 0;
     internal::FrameMeta& meta = alloc.meta(pa);
     meta.pt_level = level;
@@ -501,6 +506,8 @@ class PageTable<Config, P>::Cursor {
     tables_[level] = pt_->TableAt(page);
   }
   Pte* EntryAt(PagingLevel level, uint64_t off) const {
+    // SAFETY: tables_[level] is the page on the path at `level` and
+    // IndexOf() < EntriesAt(level) for offsets inside the space.
     return tables_[level] + IndexOf(level, off);
   }
   void Push(HostPhysAddr child) {
@@ -813,6 +820,8 @@ class PageTable<Config, P>::CursorMut : public PageTable<Config, P>::Cursor {
         HV_TRY(AllocTablePage(*this->pt_->alloc_, this->pt_->phys_, level - 1, /*locked=*/true));
     Pte* entries = this->pt_->TableAt(child);
     const uint64_t step = PageSizeAt(level - 1);
+    // SAFETY: `child` is a fresh 512-entry table, invisible until the
+    // StorePte below publishes it.
     for (uint64_t i = 0; i < kEntriesPerTable; ++i) {
       entries[i] =
           Format::MakeLeaf(HostPhysAddr(raw.paddr.value() + i * step), level - 1, raw.prop);

@@ -55,6 +55,7 @@ class ArenaPhysMem {
   void* PhysToVirt(HostPhysAddr pa) const {
     HV_CHECK(pa >= phys_base_ && pa.value() - phys_base_.value() < size_,
              "physical address %#lx outside the arena", static_cast<unsigned long>(pa.value()));
+    // SAFETY: the offset is inside the arena's buffer (checked above).
     return virt_base_ + (pa.value() - phys_base_.value());
   }
   HostPhysAddr VirtToPhys(const void* va) const {
