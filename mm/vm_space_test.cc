@@ -285,6 +285,48 @@ TYPED_TEST(VmSpaceTest, UnmapReleasesFramesOnlyAfterTheFlush) {
   for (HostPhysAddr pa : pas) EXPECT_FALSE(this->alloc_->IsAllocated(pa));
 }
 
+TYPED_TEST(VmSpaceTest, PageTablePagesAreFreedOnlyAfterTheFlush) {
+  using Format = typename TestFixture::FormatT;
+  const uint64_t va = this->kVa + 3 * k2M;
+  Frame frame = this->NewFrame();
+  {
+    auto cursor = this->Mut(va, k2M);
+    ASSERT_TRUE(cursor.Map(frame, this->Rw()).ok());
+  }
+  // The 4 KiB table that holds the leaf: from the level-2 entry.
+  HostPhysAddr table = this->space_->root_paddr();
+  for (PagingLevel level = Format::kNumLevels; level > 1; --level) {
+    const uint64_t entries = level == Format::kNumLevels ? Format::kRootEntries : kEntriesPerTable;
+    // SAFETY: `table` is a page-table page in the arena; the index is in it.
+    const Pte pte = static_cast<const Pte*>(
+        this->arena_->phys().PhysToVirt(table))[(va >> LevelShift(level)) & (entries - 1)];
+    ASSERT_TRUE(Format::IsPresent(pte) && !Format::IsLeaf(pte, level));
+    table = Format::TablePaddr(pte);
+  }
+  // The first flush covering the range must come while the table is held.
+  bool seen = false;
+  bool flushed_while_held = false;
+  bool flushed_tables = false;
+  this->mmu_.set_on_flush([&](const FakeMmu::FlushRecord& record) {
+    if (seen || !record.Covers(va)) return;
+    seen = true;
+    flushed_while_held = this->alloc_->IsAllocated(table);
+    for (const TlbFlushOp& op : record.ops) flushed_tables |= op.is_all() || op.frees_tables();
+  });
+  {
+    // The whole 2 MiB: the table is detached with its leaf and released
+    // after the flush.
+    auto cursor = this->Mut(va, k2M);
+    EXPECT_EQ(cursor.Unmap(k2M).value(), 1u);
+    EXPECT_FALSE(this->alloc_->IsAllocated(table));
+  }
+  this->mmu_.set_on_flush(nullptr);
+  EXPECT_TRUE(flushed_while_held);
+  EXPECT_TRUE(flushed_tables)
+      << "a flush retiring a table must say so (riscv64 needs a full fence)";
+  EXPECT_EQ(frame.ref_count(), 1u);
+}
+
 TYPED_TEST(VmSpaceTest, UnmapSkipsHolesAndCountsOnlyRam) {
   using Vaddr = typename TestFixture::VaddrT;
   const uint64_t va = this->kVa + 16 * kPageSize;
