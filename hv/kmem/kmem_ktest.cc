@@ -118,8 +118,6 @@ TEST(KernelMemory, TheDeviceTreeAndItsReservationsAreNotUsable) {
   // SAFETY: OpenSBI's device tree lies in RAM, in the direct map; the
   // header is read first, the rest up to its totalsize.
   const auto* blob = hv::PtrFromHostVirt<const std::byte>(hv::arch::PhysToVirt(blob_pa));
-  const auto fdt = hv::fdt::Fdt::Create(std::span(blob, hv::fdt::kHeaderSize));
-  ASSERT_FALSE(fdt.ok()) << "a 40-byte span cannot hold the tree";
   uint32_t total = 0;
   for (size_t i = 4; i < 8; ++i) total = (total << 8) | static_cast<uint32_t>(blob[i]);
   const auto tree = hv::fdt::Fdt::Create(std::span(blob, total));
