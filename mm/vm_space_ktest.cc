@@ -16,8 +16,10 @@
 // only the unmap's flush stands between the load and the old frame). A write
 // after taking W away has to fault, so it can only be fallible: that check
 // catches a missing flush on x86_64 (and real riscv64 hardware), not on
-// QEMU's riscv64. QEMU keeps no device translations in its TLB at all, so
-// the I/O tests check the mappings, and the RAM tests the flushes.
+// QEMU's riscv64. Device mappings do not stay in QEMU's TLB either (with
+// the flush left out, a plain load right after unmapping the HPET faults,
+// and one after replacing the UART with RAM sees the RAM), so the I/O tests
+// check the mappings, and the RAM tests the flushes.
 #include <arch/layout.h>
 #include <board/config.h>
 #include <hv/base/format.h>
@@ -604,9 +606,8 @@ TEST(VmSpaceKernel, IoMemMapsTheUart) {
 
     ASSERT_TRUE(cursor->Jump(HostVirtAddr(kIoVa)).ok());
     EXPECT_EQ(cursor->Unmap(kPage).value(), 0u) << "I/O leaves are not counted";
-    // (QEMU keeps no device translations in its TLB: a load right after an
-    // unmap whose flush was left out faults. The flush is the RAM tests'
-    // business; this checks the unmap itself.)
+    // (Not a flush check: QEMU does not keep device translations in its
+    // TLB. See the top of the file.)
     EXPECT_EQ(ErrorOf(reg(kLsr)->first.ReadOnce<uint8_t>()), Error::kPageFault);
     EXPECT_EQ(ErrorOf(reg(kScr)->second.WriteOnce<uint8_t>(0)), Error::kPageFault);
     EXPECT_EQ(*direct_scr, 0x5a) << "the faulting write did not reach the device";
@@ -685,9 +686,8 @@ TEST(VmSpaceKernel, IoMemMapsTheHpet) {
 
     ASSERT_TRUE(cursor->Jump(HostVirtAddr(kIoVa)).ok());
     EXPECT_EQ(cursor->Unmap(kPage).value(), 0u) << "I/O leaves are not counted";
-    // (QEMU keeps no device translations in its TLB: a load right after an
-    // unmap whose flush was left out faults. The flush is the RAM tests'
-    // business; this checks the unmap itself.)
+    // (Not a flush check: QEMU does not keep device translations in its
+    // TLB. See the top of the file.)
     EXPECT_EQ(ErrorOf(reg(kCapabilities)->first.ReadOnce<uint32_t>()), Error::kPageFault);
     EXPECT_EQ(ErrorOf(reg(kConfig)->second.WriteOnce<uint32_t>(config | kEnable)),
               Error::kPageFault);
