@@ -742,6 +742,116 @@ TYPED_TEST(VmSpaceTest, AccessibleOnlyWhenActiveAndInside) {
   EXPECT_EQ(this->space_->CheckAccessible(Vaddr(this->kVa), 100).error(), Error::kAccessDenied);
 }
 
+// Readers and writers exist for host spaces only: a guest space's addresses
+// are guest-physical.
+template <typename Space>
+concept HasReader = requires(const Space& space, typename Space::Vaddr va) {
+  space.Reader(va, 1);
+  space.Writer(va, 1);
+  space.ReaderWriter(va, 1);
+};
+static_assert(HasReader<VmSpace<HostSpaceConfig<Sv39>, ArenaPhysMem>>);
+static_assert(HasReader<VmSpace<HostSpaceConfig<X86>, ArenaPhysMem>>);
+static_assert(!HasReader<VmSpace<GuestSpaceConfig<Sv39x4>, ArenaPhysMem>>);
+static_assert(!HasReader<VmSpace<GuestSpaceConfig<Npt>, ArenaPhysMem>>);
+
+// The window a reader/writer covers is exactly the range asked for. (The
+// copies themselves translate through the space, which only a kernel can
+// do: mm/vm_space_ktest.cc.)
+TYPED_TEST(VmSpaceTest, ReadersAndWritersCoverExactlyTheRange) {
+  using Space = typename TestFixture::SpaceT;
+  if constexpr (!HasReader<Space>) {
+    GTEST_SKIP() << "no readers for a guest space";
+  } else {
+    const HostVirtAddr va(this->kVa + 5);
+    const auto* start = PtrFromHostVirt<const std::byte>(va);
+    auto reader = this->space_->Reader(va, 100);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ(reader->cursor(), start);
+    EXPECT_EQ(reader->remain(), 100u);
+    auto writer = this->space_->Writer(va, 100);
+    ASSERT_TRUE(writer.ok());
+    EXPECT_EQ(writer->cursor(), start);
+    EXPECT_EQ(writer->avail(), 100u);
+    auto both = this->space_->ReaderWriter(va, 100);
+    ASSERT_TRUE(both.ok());
+    EXPECT_EQ(both->first.cursor(), start);
+    EXPECT_EQ(both->first.remain(), 100u);
+    EXPECT_EQ(both->second.cursor(), start);
+    EXPECT_EQ(both->second.avail(), 100u);
+    // The last bytes of the space, and an empty window at its very end.
+    const HostVirtAddr last(Space::kBase + Space::kSize - 8);
+    EXPECT_EQ(this->space_->Reader(last, 8).value().remain(), 8u);
+    EXPECT_EQ(this->space_->Writer(HostVirtAddr(Space::kBase + Space::kSize), 0).value().avail(),
+              0u);
+  }
+}
+
+TYPED_TEST(VmSpaceTest, ReadersAndWritersAreRefusedOutsideTheSpace) {
+  using Space = typename TestFixture::SpaceT;
+  if constexpr (!HasReader<Space>) {
+    GTEST_SKIP() << "no readers for a guest space";
+  } else {
+    auto& space = *this->space_;
+    const uint64_t end = Space::kBase + Space::kSize;
+    struct Case {
+      uint64_t va;
+      uint64_t len;
+      const char* what;
+    };
+    const Case cases[] = {
+        {end - 8, 9, "one byte past the end"},
+        {end, 1, "starts at the end"},
+        {end + kPageSize, 1, "starts past the end"},
+        {~uint64_t{0} - 15, 16, "the top of the 64-bit space"},
+        {this->kVa, ~uint64_t{0}, "vaddr + len wraps"},
+        {this->kVa, uint64_t{0} - this->kVa, "ends exactly at 2^64"},
+        {this->kVa, uint64_t{0} - this->kVa + 1, "wraps by one byte"},
+    };
+    for (const Case& c : cases) {
+      EXPECT_EQ(space.Reader(HostVirtAddr(c.va), c.len).error(), Error::kAccessDenied) << c.what;
+      EXPECT_EQ(space.Writer(HostVirtAddr(c.va), c.len).error(), Error::kAccessDenied) << c.what;
+      EXPECT_EQ(space.ReaderWriter(HostVirtAddr(c.va), c.len).error(), Error::kAccessDenied)
+          << c.what;
+    }
+  }
+}
+
+TYPED_TEST(VmSpaceTest, ReadersAndWritersNeedTheSpaceActiveOnThisCpu) {
+  using Space = typename TestFixture::SpaceT;
+  if constexpr (!HasReader<Space>) {
+    GTEST_SKIP() << "no readers for a guest space";
+  } else {
+    auto& space = *this->space_;
+    const HostVirtAddr va(this->kVa);
+    auto expect_denied = [&](const char* what) {
+      EXPECT_EQ(space.Reader(va, 8).error(), Error::kAccessDenied) << what;
+      EXPECT_EQ(space.Writer(va, 8).error(), Error::kAccessDenied) << what;
+      EXPECT_EQ(space.ReaderWriter(va, 8).error(), Error::kAccessDenied) << what;
+    };
+    ASSERT_TRUE(space.Reader(va, 8).ok());
+    // Active on CPU 0 only: another CPU may not use it.
+    std::thread([&] {
+      FakeMmu::SetCurrentCpu(2);
+      expect_denied("active on another CPU only");
+    }).join();
+    // Another space activated on this CPU takes its place.
+    {
+      auto other = Space::Create(*this->alloc_, this->arena_->phys(), this->mmu_).value();
+      other.Activate();
+      expect_denied("another space is active here");
+      EXPECT_TRUE(other.Reader(va, 8).ok());
+      other.Deactivate();
+    }
+    expect_denied("deactivated by the other space's activation");
+    space.Activate();
+    ASSERT_TRUE(space.Writer(va, 8).ok());
+    space.Deactivate();
+    expect_denied("deactivated");
+    EXPECT_EQ(this->mmu_.activations().back().root, HostPhysAddr()) << "the fallback root";
+  }
+}
+
 TYPED_TEST(VmSpaceTest, OutOfMemoryLeavesAConsistentTable) {
   std::vector<Frame> hog;
   while (true) {

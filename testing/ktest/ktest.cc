@@ -1,5 +1,6 @@
 #include <arch/boot.h>
 #include <arch/machine.h>
+#include <hv/base/check.h>
 #include <hv/base/format.h>
 #include <ktest/ktest.h>
 
@@ -13,8 +14,15 @@ namespace ktest {
 namespace {
 
 bool g_current_failed = false;
+// Set by KernelMain before the first test runs.
+const hv::BootInfo* g_boot = nullptr;
 
 }  // namespace
+
+const hv::BootInfo& Boot() {
+  HV_CHECK(g_boot != nullptr, "ktest::Boot() outside a test");
+  return *g_boot;
+}
 
 void JoinOperands(char* buf, size_t size, const char* left, const char* right) {
   hv::Format(buf, size, " (%s vs %s) ", left, right);
@@ -79,6 +87,9 @@ namespace hv {
 
 // Runs every registered test and stops the machine with the verdict.
 void KernelMain(const BootInfo& boot) {
+  // Arch boot code's BootInfo lives until KernelMain returns, which it never
+  // does.
+  ktest::g_boot = &boot;
   const size_t total = static_cast<size_t>(__ktest_end - __ktest_start);
   Printf("[==========] Running %zu tests (boot cpu %lu).\n", total, boot.boot_cpu);
   size_t failed = 0;

@@ -93,6 +93,8 @@ void FenceRemote(mm::CpuSet cpus, std::span<const mm::TlbFlushOp> ops, uint64_t 
 
 mm::CpuId CurrentHart() { return 0; }
 
+uint64_t ReadSatp() { return HV_CSR_READ(satp); }
+
 void SatpMmu::SetRoot(HostPhysAddr root, uint16_t asid) {
   HV_CSR_WRITE(satp, RootValue(mode_, root, asid));
   // Writing satp does not invalidate anything; entries cached for `asid`

@@ -4,6 +4,7 @@
 #include <arch/extable.h>
 #include <arch/machine.h>
 #include <arch/x86_64/io.h>
+#include <arch/x86_64/mm/pat.h>
 #include <arch/x86_64/trap.h>
 #include <board/config.h>
 #include <hv/base/format.h>
@@ -76,6 +77,9 @@ void PrintBacktrace() {
 extern "C" [[noreturn]] void x86_64_boot_main(uint32_t multiboot_info) {
   hv::arch::InitSerial();
   hv::arch::x86_64::InstallIdt();
+  // The memory types the PTE format's cache policies select; the boot page
+  // tables' (WB, and UC for the top GiB) keep theirs.
+  hv::arch::x86_64::WritePat();
   hv::arch::CheckLinkedExTable();
   for (auto* ctor = __init_array_start; ctor != __init_array_end; ++ctor) {
     (*ctor)();

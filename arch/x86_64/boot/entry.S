@@ -3,7 +3,8 @@
 //   - the first 4 GiB identity (PML4[0], only until we run high),
 //   - the same 4 GiB as the direct map at 0xffff800000000000 (PML4[256]),
 //   - physical 0..1 GiB at 0xffffffff80000000 for the image (PML4[511]),
-// with 2 MiB pages (the top GiB, where the APICs and HPET live, uncached),
+// with 2 MiB pages (the top GiB, where the APICs and HPET live, uncached:
+// PCD|PWT, PAT index 3, UC both at reset and in the layout boot.cc installs),
 // enters long mode, jumps to the linked address, drops the identity map and
 // calls x86_64_boot_main(multiboot info physical address).
 

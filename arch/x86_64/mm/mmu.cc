@@ -62,14 +62,7 @@ void CheckLocalOnly(mm::CpuSet cpus) {
 
 mm::CpuId CurrentCpuIndex() { return 0; }
 
-void WritePat() {
-  // SAFETY: wrmsr IA32_PAT with a valid layout (every entry a defined memory
-  // type). CPL 0. Index 0 stays WB; callers run it before anything maps
-  // with PWT/PCD set, whose meaning changes.
-  asm volatile("wrmsr" ::"c"(kPatMsr), "a"(static_cast<uint32_t>(kPatMsrValue)),
-               "d"(static_cast<uint32_t>(kPatMsrValue >> 32))
-               : "memory");
-}
+HostPhysAddr ReadCr3Root() { return HostPhysAddr(ReadCr3() & kPteAddrMask); }
 
 void Cr3Mmu::SetRoot(HostPhysAddr root, uint16_t /*asid*/) { WriteCr3(root.value()); }
 

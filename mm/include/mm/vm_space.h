@@ -15,6 +15,10 @@
 //   query, find_next, jump, virt_addr, map, map_iomem, unmap, protect_next,
 //   flusher          Query, FindNext, Jump, virt_addr, Map, MapIoMem, Unmap,
 //                    ProtectNext, flusher
+//   reader, writer, reader_writer
+//                    Reader, Writer, ReaderWriter (host spaces only: the
+//                    addresses of a guest stage-2 space are guest-physical,
+//                    nothing the CPU can load from)
 // Differences, on purpose: Map, MapIoMem, Unmap and ProtectNext return
 // errors instead of panicking on bad input; Map returns what it replaced
 // (after its flush); Map and MapIoMem use 2 MiB / 1 GiB leaves (frames of
@@ -22,10 +26,11 @@
 // in; ProtectNext issues the flush for what it changed (OSTD leaves that to
 // the caller) and the cursor dispatches it at the latest when destroyed.
 //
-// Readers and writers (OSTD's reader/writer/reader_writer) come with the
-// fallible VmReader/VmWriter: they will check CheckAccessible() (this space
-// active on the current CPU, the range inside the space) and build a
-// VmReader<Fallible>/VmWriter<Fallible> over the range.
+// Readers and writers are fallible (VmReader<Fallible>/VmWriter<Fallible>):
+// a copy through an address nothing is mapped at, or mapped without the
+// needed right, stops there with kPageFault and the exact count. They are
+// handed out only while the space is active on the current CPU and for
+// ranges inside the space (CheckAccessible), as in OSTD.
 #ifndef MM_VM_SPACE_H_
 #define MM_VM_SPACE_H_
 
@@ -35,6 +40,7 @@
 #include <hv/base/std.h>
 #include <mm/cpu_set.h>
 #include <mm/frame.h>
+#include <mm/io.h>
 #include <mm/io_mem.h>
 #include <mm/page_property.h>
 #include <mm/page_table.h>
@@ -198,6 +204,35 @@ class VmSpace {
     const uint64_t off = vaddr.value() - kBase;
     if (off > kSize || len > kSize - off) return Error::kAccessDenied;
     return *range;
+  }
+
+  // A fallible reader of [vaddr, vaddr + len) in this space, which must be
+  // the active one on the current CPU; the copies translate through it.
+  // Errors: kAccessDenied when the space is not active on the current CPU
+  // or the range is not inside the space (vaddr + len wrapping included).
+  // REQUIRES (while the reader is used): the space stays active on this
+  // CPU and the caller does not migrate, so that its addresses mean this
+  // space's mappings.
+  Result<VmReader<Fallible>> Reader(Vaddr vaddr,
+                                    uint64_t len) const requires std::same_as<Vaddr, HostVirtAddr> {
+    const Range range = HV_TRY(CheckAccessible(vaddr, len));
+    return VmReader<Fallible>::FromValidatedWindow(PtrFromHostVirt(range.start()), range.size());
+  }
+  // A fallible writer of [vaddr, vaddr + len). Errors and REQUIRES as
+  // Reader.
+  Result<VmWriter<Fallible>> Writer(Vaddr vaddr,
+                                    uint64_t len) const requires std::same_as<Vaddr, HostVirtAddr> {
+    const Range range = HV_TRY(CheckAccessible(vaddr, len));
+    return VmWriter<Fallible>::FromValidatedWindow(PtrFromHostVirt(range.start()), range.size());
+  }
+  // A reader and a writer of the same range (OSTD's reader_writer), for
+  // read-modify-write users. Errors and REQUIRES as Reader.
+  Result<std::pair<VmReader<Fallible>, VmWriter<Fallible>>> ReaderWriter(
+      Vaddr vaddr, uint64_t len) const requires std::same_as<Vaddr, HostVirtAddr> {
+    const Range range = HV_TRY(CheckAccessible(vaddr, len));
+    return std::pair(
+        VmReader<Fallible>::FromValidatedWindow(PtrFromHostVirt(range.start()), range.size()),
+        VmWriter<Fallible>::FromValidatedWindow(PtrFromHostVirt(range.start()), range.size()));
   }
 
   // The IoMem mapped into this space (by MapIoMem) that contains `paddr`,

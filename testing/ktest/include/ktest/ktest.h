@@ -12,12 +12,18 @@
 //
 // EXPECT_* records a failure and continues; ASSERT_* also returns from the
 // test. Both accept `<< value` for extra context (strings, integers, pointers).
+// Tests that need what the firmware handed the kernel (the device tree, the
+// multiboot information) get it from ktest::Boot().
 #ifndef KTEST_KTEST_H_
 #define KTEST_KTEST_H_
 
+#include <arch/boot.h>
 #include <hv/base/std.h>
 
 namespace ktest {
+
+// The BootInfo the image's KernelMain received. REQUIRES: called from a test.
+const hv::BootInfo& Boot();
 
 void JoinOperands(char* buf, size_t size, const char* left, const char* right);
 

@@ -8,8 +8,10 @@
 #ifndef ARCH_RISCV64_MM_MMU_H_
 #define ARCH_RISCV64_MM_MMU_H_
 
+#include <hv/base/addr.h>
 #include <hv/base/std.h>
 #include <mm/cpu_set.h>
+#include <mm/paging.h>
 #include <mm/tlb.h>
 
 namespace hv::arch::riscv64 {
@@ -17,6 +19,15 @@ namespace hv::arch::riscv64 {
 // The hart the caller runs on, as a CpuId. Until SMP bring-up records a
 // per-hart id, only the boot hart runs kernel code, and this is 0.
 mm::CpuId CurrentHart();
+
+// The current hart's satp (at boot: the boot page table, Sv39, ASID 0).
+uint64_t ReadSatp();
+// The fields of a satp value: translation mode, and the root table's
+// physical address.
+constexpr uint64_t SatpMode(uint64_t satp) { return satp >> 60; }
+constexpr HostPhysAddr SatpRoot(uint64_t satp) {
+  return HostPhysAddr((satp & ((uint64_t{1} << 44) - 1)) << mm::kPageShift);
+}
 
 class SatpMmu final : public mm::Mmu {
  public:

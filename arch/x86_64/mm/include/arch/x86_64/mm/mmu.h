@@ -6,6 +6,7 @@
 #ifndef ARCH_X86_64_MM_MMU_H_
 #define ARCH_X86_64_MM_MMU_H_
 
+#include <hv/base/addr.h>
 #include <hv/base/std.h>
 #include <mm/cpu_set.h>
 #include <mm/tlb.h>
@@ -16,9 +17,8 @@ namespace hv::arch::x86_64 {
 // kernel code, and this is 0.
 mm::CpuId CurrentCpuIndex();
 
-// Programs IA32_PAT with the layout the PTE format's cache policies assume
-// (kPatMsrValue). Boot code calls it on each CPU before using a VmSpace.
-void WritePat();
+// The root table CR3 points to (at boot: the boot PML4).
+HostPhysAddr ReadCr3Root();
 
 class Cr3Mmu final : public mm::Mmu {
  public:

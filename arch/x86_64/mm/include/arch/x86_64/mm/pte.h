@@ -15,7 +15,8 @@
 //                tagged by ASID, and G has no meaning there)
 //   kAvail1      AVL bit 9: the leaf maps I/O memory, not a RAM frame
 //   cache policy PWT/PCD under the fixed PAT layout the kernel programs
-//                (kPatMsrValue, Linux's layout): index 0 WB, 1 WC, 3 UC. The
+//                (kPatMsrValue, Linux's layout; WritePat in pat.h, called by
+//                the x86_64 boot code): index 0 WB, 1 WC, 3 UC. The
 //                PAT bit is never set, so the index is the same at every
 //                level and the PAT bit's position (7 or 12) never matters.
 //   no access    a leaf with none of R/W/X keeps P clear and sets AVL bit 10,
