@@ -49,10 +49,19 @@ void GuestRam::Fill(GuestPhysAddr gpa, size_t len, std::byte value) {
 
 std::vector<std::byte> GuestRam::Snapshot() const {
   std::vector<std::byte> out;
-  for (const auto& region : memory_.regions()) {
-    out.insert(out.end(), region.host, region.host + region.size);
-  }
+  SnapshotInto(out);
   return out;
+}
+
+void GuestRam::SnapshotInto(std::vector<std::byte>& out) const {
+  size_t total = 0;
+  for (const auto& region : memory_.regions()) total += region.size;
+  out.resize(total);
+  size_t at = 0;
+  for (const auto& region : memory_.regions()) {
+    std::memcpy(out.data() + at, region.host, region.size);
+    at += region.size;
+  }
 }
 
 std::vector<AddrRange<GuestPhysAddr>> GuestRam::Changes(const std::vector<std::byte>& before,
@@ -63,6 +72,13 @@ std::vector<AddrRange<GuestPhysAddr>> GuestRam::Changes(const std::vector<std::b
   for (const auto& region : memory_.regions()) {
     size_t i = 0;
     while (i < region.size) {
+      // Skip equal blocks quickly; most of guest RAM does not change.
+      constexpr size_t kBlock = 256;
+      if (i % kBlock == 0 && i + kBlock <= region.size &&
+          std::memcmp(before.data() + offset + i, after.data() + offset + i, kBlock) == 0) {
+        i += kBlock;
+        continue;
+      }
       if (before[offset + i] == after[offset + i]) {
         ++i;
         continue;

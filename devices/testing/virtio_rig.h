@@ -82,6 +82,8 @@ class GuestRam {
 
   // Every byte of guest RAM, region after region.
   std::vector<std::byte> Snapshot() const;
+  // The same into `out`, reusing its storage (for loops).
+  void SnapshotInto(std::vector<std::byte>& out) const;
   // The guest ranges where two snapshots differ, merged.
   std::vector<AddrRange<GuestPhysAddr>> Changes(const std::vector<std::byte>& before,
                                                 const std::vector<std::byte>& after) const;
