@@ -31,9 +31,15 @@ class ByteFifo {
   // Appends as many bytes as fit; returns how many.
   size_t Push(std::span<const std::byte> bytes) {
     size_t n = 0;
+    // At most two pieces: up to the end of the array, then from its start.
     while (n < bytes.size() && size_ < N) {
-      data_[(head_ + size_) % N] = bytes[n++];
-      ++size_;
+      const size_t tail = (head_ + size_) % N;
+      const size_t chunk = std::min(std::min(bytes.size() - n, N - size_), N - tail);
+      // SAFETY: [tail, tail + chunk) lies inside data_ (chunk <= N - tail)
+      // and [n, n + chunk) inside `bytes`; they are distinct objects.
+      __builtin_memcpy(data_.data() + tail, bytes.data() + n, chunk);
+      n += chunk;
+      size_ += chunk;
     }
     return n;
   }
