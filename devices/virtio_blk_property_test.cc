@@ -92,6 +92,8 @@ Expected Model(const std::vector<Buffer>& buffers, const std::vector<std::byte>&
   }
   if (misordered || !all_in_ram || readable.size() < 16) return answer(blk::kStatusIoErr, {});
   blk::ReqHeader header;
+  // SAFETY: readable holds at least sizeof(header) bytes (checked above);
+  // ReqHeader is a Pod.
   std::memcpy(&header, readable.data(), sizeof(header));
   const uint64_t data_out = readable.size() - 16;
   const uint64_t data_in = writable_before.size() - 1;
@@ -117,6 +119,7 @@ Expected Model(const std::vector<Buffer>& buffers, const std::vector<std::byte>&
     case blk::kTypeGetId: {
       if (data_out != 0 || data_in == 0) return answer(blk::kStatusIoErr, {});
       std::vector<std::byte> id(std::min<uint64_t>(20, data_in));
+      // SAFETY: id.size() <= 20 < sizeof(kId).
       std::memcpy(id.data(), kId, id.size());
       return answer(blk::kStatusOk, id);
     }

@@ -165,6 +165,7 @@ TEST_F(BlkTest, WritesAndReadsBack) {
   const std::vector<std::byte> data = Pattern(4096, 1);
   rig->ram.Write(Data(0), data);
   EXPECT_EQ(rig->driver->Write(10, Data(0), 4096).value(), blk::kStatusOk);
+  // SAFETY: both spans hold 4096 bytes.
   EXPECT_EQ(std::memcmp(DiskAt(10, 4096).data(), data.data(), 4096), 0);
   EXPECT_EQ(rig->driver->Read(10, Data(8192), 4096).value(), blk::kStatusOk);
   EXPECT_EQ(rig->ram.Read(Data(8192), 4096), data);
@@ -183,6 +184,7 @@ TEST_F(BlkTest, FirstAndLastSectors) {
   rig->ram.Write(Data(0), data);
   EXPECT_EQ(rig->driver->Write(0, Data(0), 1024).value(), blk::kStatusOk);
   EXPECT_EQ(rig->driver->Write(2046, Data(0), 1024).value(), blk::kStatusOk);
+  // SAFETY: both spans hold 1024 bytes.
   EXPECT_EQ(std::memcmp(DiskAt(2046, 1024).data(), data.data(), 1024), 0);
   EXPECT_EQ(rig->driver->Read(2047, Data(4096), 512).value(), blk::kStatusOk);
   EXPECT_EQ(rig->ram.Read(Data(4096), 512), std::vector<std::byte>(data.begin() + 512, data.end()));
@@ -225,7 +227,8 @@ TEST_F(BlkTest, FlushAndGetId) {
   rig->ram.Fill(Data(0), 64, std::byte{0xaa});
   EXPECT_EQ(rig->driver->GetId(Data(0)).value(), blk::kStatusOk);
   std::vector<std::byte> id(20);
-  std::memcpy(id.data(), "hv-test-disk", 12);  // NUL-padded to 20
+  // SAFETY: 12 bytes into a vector of 20. The id is NUL-padded to 20.
+  std::memcpy(id.data(), "hv-test-disk", 12);
   EXPECT_EQ(rig->ram.Read(Data(0), 20), id);
   EXPECT_EQ(rig->ram.Read(Data(20), 1)[0], std::byte{0xaa});  // the buffer's end
   // A shorter buffer gets a prefix; used length = bytes written + status.

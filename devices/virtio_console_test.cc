@@ -32,6 +32,8 @@ std::span<const std::byte> Bytes(std::string_view s) {
 }
 
 std::string Text(const std::vector<std::byte>& bytes) {
+  // SAFETY: viewing bytes as chars is always valid; the length is the
+  // vector's.
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 

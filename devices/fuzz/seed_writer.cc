@@ -16,6 +16,8 @@ bool WriteAll(const std::string& dir, const std::vector<std::vector<uint8_t>>& s
   mkdir(dir.c_str(), 0755);
   for (size_t i = 0; i < seeds.size(); ++i) {
     std::ofstream out(dir + "/seed_" + std::to_string(i), std::ios::binary);
+    // SAFETY: viewing bytes as chars is always valid; the length is the
+    // vector's.
     out.write(reinterpret_cast<const char*>(seeds[i].data()),
               static_cast<std::streamsize>(seeds[i].size()));
     if (!out) return false;

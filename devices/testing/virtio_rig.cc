@@ -59,7 +59,8 @@ void GuestRam::SnapshotInto(std::vector<std::byte>& out) const {
   out.resize(total);
   size_t at = 0;
   for (const auto& region : memory_.regions()) {
-    std::memcpy(out.data() + at, region.host, region.size);
+    HV_CHECK(memory_.ReadBuffer(region.base, std::span(out).subspan(at, region.size)).ok(),
+             "snapshot of guest RAM");
     at += region.size;
   }
 }
@@ -74,6 +75,8 @@ std::vector<AddrRange<GuestPhysAddr>> GuestRam::Changes(const std::vector<std::b
     while (i < region.size) {
       // Skip equal blocks quickly; most of guest RAM does not change.
       constexpr size_t kBlock = 256;
+      // SAFETY: both snapshots hold every region (sizes checked above) and
+      // [offset + i, + kBlock) lies inside this region's part.
       if (i % kBlock == 0 && i + kBlock <= region.size &&
           std::memcmp(before.data() + offset + i, after.data() + offset + i, kBlock) == 0) {
         i += kBlock;
