@@ -7,7 +7,7 @@ namespace blk = virtio::blk;
 VirtioBlk::VirtioBlk(BlockBackend& backend, std::string_view id) : backend_(backend) {
   config_.capacity = backend.sector_count();
   // The header and the status take two descriptors of a chain (5.2.4).
-  config_.seg_max = queue_max_size() - 2;
+  config_.seg_max = SplitQueue::kMaxSize - 2;
   config_.blk_size = blk::kSectorSize;
   config_.num_queues = 1;
   for (size_t i = 0; i < id.size() && i < id_.size(); ++i) id_[i] = static_cast<std::byte>(id[i]);
@@ -46,24 +46,12 @@ bool VirtioBlk::ProcessQueue(size_t queue) {
       transport.EnterNeedsReset(QueueFault::kUnanswerableRequest);
       return false;
     }
-    ChainWriter status_writer(transport.memory(), chain_, writable - 1, 1);
-    {
-      // Locate the status byte without writing it yet.
-      uint64_t at = writable - 1;
-      bool in_ram = false;
-      for (const DescSegment& s : chain_.segments()) {
-        if (!s.device_writable) continue;
-        if (at < s.len) {
-          in_ram = InGuestRam(transport.memory(), GuestPhysAddr(s.addr.value() + at), 1);
-          break;
-        }
-        at -= s.len;
-      }
-      if (!in_ram) {
-        transport.EnterNeedsReset(QueueFault::kUnanswerableRequest);
-        return false;
-      }
+    const std::optional<GuestPhysAddr> status_at = chain_.WritableByteAddr(writable - 1);
+    if (!status_at.has_value() || !InGuestRam(transport.memory(), *status_at, 1)) {
+      transport.EnterNeedsReset(QueueFault::kUnanswerableRequest);
+      return false;
     }
+    ChainWriter status_writer(transport.memory(), chain_, writable - 1, 1);
 
     const Outcome outcome = Execute(chain_);
     const std::byte status{outcome.status};

@@ -500,6 +500,12 @@ TEST_F(BlkTest, StatusByteOutsideGuestRam) {
   ExpectNeedsReset(Run(chain, {}), QueueFault::kUnanswerableRequest);
 }
 
+TEST_F(BlkTest, StatusByteInABufferThatWrapsTheAddressSpace) {
+  Header(kHeader, blk::kTypeIn, 0);
+  const Buffer chain[] = {{kHeader, 16, false}, {GuestPhysAddr(~uint64_t{0} - 0xf), 0x20, true}};
+  ExpectNeedsReset(Run(chain, {}), QueueFault::kUnanswerableRequest);
+}
+
 TEST_F(BlkTest, DescriptorIndexOutOfRange) {
   ExpectNeedsReset(RunPublished(rig->queue_size, {}), QueueFault::kHeadOutOfRange);
 }

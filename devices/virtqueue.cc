@@ -58,6 +58,15 @@ bool DescChain::BuffersInGuestRam(const GuestMemoryAccessor& memory) const {
   return true;
 }
 
+std::optional<GuestPhysAddr> DescChain::WritableByteAddr(uint64_t index) const {
+  for (const DescSegment& s : segments()) {
+    if (!s.device_writable) continue;
+    if (index < s.len) return s.addr.CheckedAdd(index);
+    index -= s.len;
+  }
+  return std::nullopt;
+}
+
 void DescChain::Start(uint16_t head) {
   head_ = head;
   count_ = 0;

@@ -392,6 +392,21 @@ TEST(ChainCursors, WindowsAcrossSegments) {
   EXPECT_EQ(ChainReader(env.ram.memory(), env.chain, 100).remain(), 0u);
 }
 
+TEST(DescChain, WritableByteAddrCountsOnlyWritableBytes) {
+  QueueEnv env;
+  const Buffer chain[] = {{Data(0), 8, false},
+                          {Data(100), 4, true},
+                          {Data(200), 0, true},
+                          {GuestPhysAddr(~uint64_t{0} - 1), 4, true}};
+  ASSERT_TRUE(env.driver.Submit(chain).ok());
+  ASSERT_TRUE(env.queue.Pop(env.chain).value());
+  EXPECT_EQ(env.chain.WritableByteAddr(0), Data(100));
+  EXPECT_EQ(env.chain.WritableByteAddr(3), Data(103));
+  EXPECT_EQ(env.chain.WritableByteAddr(5), GuestPhysAddr(~uint64_t{0}));
+  EXPECT_EQ(env.chain.WritableByteAddr(6), std::nullopt);  // wraps
+  EXPECT_EQ(env.chain.WritableByteAddr(8), std::nullopt);  // no such byte
+}
+
 TEST(ChainCursors, ReportExactProgressAtABufferOutsideRam) {
   QueueEnv env;
   const Buffer chain[] = {{Data(0), 4, true}, {GuestPhysAddr(kHoleBase), 4, true}};

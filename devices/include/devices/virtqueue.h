@@ -94,6 +94,10 @@ class DescChain {
   bool has_device_writable() const { return seen_writable_; }
   // True if every segment lies in guest RAM.
   bool BuffersInGuestRam(const guestmem::GuestMemoryAccessor& memory) const;
+  // The guest address of device-writable byte `index` (counting only
+  // device-writable segments), or nullopt if there is no such byte or its
+  // address would wrap.
+  std::optional<GuestPhysAddr> WritableByteAddr(uint64_t index) const;
 
  private:
   friend class SplitQueue;
