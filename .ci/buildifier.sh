@@ -11,7 +11,7 @@ fi
 #                  only Bazel) has them built in and lacks the new homes.
 #   unnamed-macro  WORKSPACE setup macros (hv_dependencies) declare
 #                  repositories, not targets, so they take no `name`.
-warnings="-native-cc-common,-native-cc-toolchain,-native-sh-binary,-native-cc-binary,-native-cc-library,-native-cc-test,-native-cc-toolchain-config-info,-unnamed-macro"
+warnings="-native-cc-common,-native-cc-toolchain,-native-sh-binary,-native-sh-test,-native-cc-binary,-native-cc-library,-native-cc-test,-native-cc-toolchain-config-info,-unnamed-macro"
 mapfile -t files < <(git ls-files 'WORKSPACE' 'BUILD' '*/BUILD' '*.bzl' '*.BUILD')
 if [[ "${1:-}" == "--fix" ]]; then
   .ci/node_modules/.bin/buildifier -lint=fix -warnings="$warnings" "${files[@]}"

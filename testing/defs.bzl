@@ -7,6 +7,9 @@
   hv_cc_test       a GoogleTest test on the host and, by default, also as a
                    riscv64_cc_test
   kernel_test      in-kernel tests (testing/ktest) as one qemu_test per board
+  sanitized_cc_test  a GoogleTest test on the host that is always built with
+                   sanitizers (ASan and UBSan by default), also in a plain
+                   `bazel test //...`
   qemu_run         `bazel run` target that boots an image with the serial
                    console on the terminal
 """
@@ -217,3 +220,73 @@ def kernel_test(name, srcs, deps = [], boards = KERNEL_TEST_BOARDS, timeout_s = 
             timeout_s = timeout_s,
             **kwargs
         )
+
+def _add_sanitizers_impl(settings, attr):
+    features = list(settings["//command_line_option:features"])
+
+    # TSan cannot be combined with ASan: under --config=tsan the test runs
+    # with TSan alone.
+    if "tsan" in features:
+        return {"//command_line_option:features": features}
+    for sanitizer in attr.sanitizers:
+        if sanitizer not in features:
+            features.append(sanitizer)
+    return {"//command_line_option:features": features}
+
+# Adds the toolchain's sanitizer features to everything the test links, so
+# the code under test is instrumented, not just the test's own sources.
+_add_sanitizers = transition(
+    implementation = _add_sanitizers_impl,
+    inputs = ["//command_line_option:features"],
+    outputs = ["//command_line_option:features"],
+)
+
+def _sanitized_test_impl(ctx):
+    binary = ctx.attr.binary[0][DefaultInfo].files_to_run.executable
+    script = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.write(
+        script,
+        "#!/bin/bash\nexec %s \"$@\"\n" % shell.quote(binary.short_path),
+        is_executable = True,
+    )
+    runfiles = ctx.runfiles(files = [binary]).merge(ctx.attr.binary[0][DefaultInfo].default_runfiles)
+    return [DefaultInfo(executable = script, runfiles = runfiles)]
+
+_sanitized_test = rule(
+    implementation = _sanitized_test_impl,
+    test = True,
+    attrs = {
+        "binary": attr.label(mandatory = True, cfg = _add_sanitizers, executable = True),
+        "sanitizers": attr.string_list(default = ["asan", "ubsan"]),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
+
+def sanitized_cc_test(name, srcs, deps = [], copts = [], sanitizers = ["asan", "ubsan"], tags = [], **kwargs):
+    """A host GoogleTest test whose binary and dependencies are built with `sanitizers`.
+
+    The sanitizers are host toolchain features (see //platforms/toolchains),
+    added by a transition, so a plain `bazel test //...` runs it sanitized.
+    """
+    cc_binary(
+        name = name + "_bin",
+        testonly = True,
+        srcs = srcs,
+        deps = deps + ["@com_google_googletest//:gtest_main"],
+        copts = HV_COPTS + copts,
+        tags = ["manual"],
+        target_compatible_with = [
+            "@platforms//os:linux",
+            "@platforms//cpu:x86_64",
+        ],
+        visibility = ["//visibility:private"],
+    )
+    _sanitized_test(
+        name = name,
+        binary = ":" + name + "_bin",
+        sanitizers = sanitizers,
+        tags = tags,
+        **kwargs
+    )

@@ -208,12 +208,13 @@ class VmReader {
   }
 
   // Copies min(remain(), writer.avail()) bytes; returns the count.
-  size_t Read(VmWriter<Infallible>& writer) requires(!kFallible);
+  size_t Read(VmWriter<Infallible>& writer) requires(std::same_as<F, Infallible>);
 
   // Copies min(remain(), writer.avail()) bytes, stopping at a fault. Both
   // cursors advance by the bytes copied.
   template <Fallibility W>
-  CopyResult ReadFallible(VmWriter<W>& writer) requires(kFallible || std::same_as<W, Fallible>);
+  CopyResult ReadFallible(VmWriter<W>& writer) requires(std::same_as<F, Fallible> ||
+                                                        std::same_as<W, Fallible>);
 
   // Reads one value. kInvalidArgs when fewer than sizeof(T) bytes remain;
   // kPageFault on a fault, with the cursor back where it started.
@@ -370,7 +371,7 @@ class VmWriter {
   // were written. REQUIRES: cursor() aligned to alignof(T) and avail() a
   // multiple of sizeof(T).
   template <Pod T>
-  size_t Fill(const T& value) requires(!kFallible);
+  size_t Fill(const T& value) requires(std::same_as<F, Infallible>);
 
   // Writes min(len, avail()) zero bytes and returns the count; on a fault,
   // kPageFault and the exact count written, the cursor advanced by it.
@@ -389,9 +390,13 @@ class VmWriter {
 };
 
 // ---- Implementation -------------------------------------------------------
+//
+// The out-of-line definitions spell their constraints without naming class
+// members (kFallible): clang 14 cannot look members up in the
+// requires-clause of an out-of-line definition.
 
 template <Fallibility F>
-size_t VmReader<F>::Read(VmWriter<Infallible>& writer) requires(!kFallible) {
+size_t VmReader<F>::Read(VmWriter<Infallible>& writer) requires(std::same_as<F, Infallible>) {
   const size_t len = std::min(remain(), writer.avail());
   internal::CopyInfallible(writer.cursor_, cursor_, len);
   cursor_ += len;
@@ -401,7 +406,7 @@ size_t VmReader<F>::Read(VmWriter<Infallible>& writer) requires(!kFallible) {
 
 template <Fallibility F>
 template <Fallibility W>
-CopyResult VmReader<F>::ReadFallible(VmWriter<W>& writer) requires(kFallible ||
+CopyResult VmReader<F>::ReadFallible(VmWriter<W>& writer) requires(std::same_as<F, Fallible> ||
                                                                    std::same_as<W, Fallible>) {
   const size_t len = std::min(remain(), writer.avail());
   CopyResult result = internal::CopyFallible(writer.cursor_, cursor_, len);
@@ -467,7 +472,7 @@ Result<void> VmWriter<F>::WriteVal(const T& value) {
 
 template <Fallibility F>
 template <Pod T>
-size_t VmWriter<F>::Fill(const T& value) requires(!kFallible) {
+size_t VmWriter<F>::Fill(const T& value) requires(std::same_as<F, Infallible>) {
   HV_CHECK(reinterpret_cast<uintptr_t>(cursor_) % alignof(T) == 0, "Fill: cursor not aligned");
   HV_CHECK(avail() % sizeof(T) == 0, "Fill: avail %zu not a multiple of %zu", avail(), sizeof(T));
   const size_t count = avail() / sizeof(T);

@@ -1,0 +1,11 @@
+// libFuzzer entry point: virtio-blk through the MMIO transport (see
+// fuzz_targets.h).
+#include <cstddef>
+#include <cstdint>
+
+#include "devices/fuzz/fuzz_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  hv::devices::fuzz::FuzzBlk(data, size);
+  return 0;
+}
