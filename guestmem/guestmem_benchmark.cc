@@ -22,7 +22,11 @@ HostedGuestMemory& Memory() {
         {GuestPhysAddr(0x100000), kRegionSize},
         {GuestPhysAddr(kBoundary), kRegionSize},
     };
-    return HostedGuestMemory::Create(specs).value();
+    HostedGuestMemory m = HostedGuestMemory::Create(specs).value();
+    // A guest's RAM is written before it is read: populate every page, so
+    // reads do not all hit the kernel's shared zero page.
+    for (const auto& region : m.regions()) std::memset(region.host, 0x5a, region.size);
+    return m;
   }();
   return memory;
 }
