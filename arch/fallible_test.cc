@@ -320,6 +320,82 @@ TEST_F(FallibleCopyTest, RecoversFromSigbusBeyondTheEndOfAFile) {
   }
 }
 
+// The single-access primitives: the value zero-extended, or a fault that
+// stores nothing.
+TEST(FallibleOnce, LoadsAndStoresEverySize) {
+  InstallFaultHandler();
+  GuardedMapping map(1);
+  uint8_t* const guard = map.guard();
+  // SAFETY: the 8 bytes before the guard page are read-write.
+  uint8_t* const word = guard - 8;
+  constexpr uint64_t kBits = 0xf1e2'd3c4'b5a6'9788;
+  memcpy(word, &kBits, 8);
+  const uint64_t masks[] = {0, 0xff, 0xffff, 0, 0xffff'ffff, 0, 0, 0, ~uint64_t{0}};
+  for (size_t size : {size_t{1}, size_t{2}, size_t{4}, size_t{8}}) {
+    const uint64_t want = kBits & masks[size];
+    uint64_t value = 0;
+    EXPECT_EQ(hv_load_once_fallible(word, size, &value), 0) << size;
+    EXPECT_EQ(value, want) << size;
+    hv_load_once_result loaded = {};
+    switch (size) {
+      case 1:
+        loaded = hv_load_once_fallible_1(word);
+        break;
+      case 2:
+        loaded = hv_load_once_fallible_2(word);
+        break;
+      case 4:
+        loaded = hv_load_once_fallible_4(word);
+        break;
+      case 8:
+        loaded = hv_load_once_fallible_8(word);
+        break;
+    }
+    EXPECT_EQ(loaded.faulted, 0u) << size;
+    EXPECT_EQ(loaded.value, want) << size;
+
+    // Faults: the guard page.
+    value = 0x1234;
+    EXPECT_EQ(hv_load_once_fallible(guard, size, &value), 1) << size;
+    EXPECT_EQ(value, 0x1234u) << size;
+    switch (size) {
+      case 1:
+        loaded = hv_load_once_fallible_1(guard);
+        EXPECT_EQ(hv_store_once_fallible_1(guard, 0), 1);
+        EXPECT_EQ(hv_store_once_fallible_1(word, 0x77), 0);
+        break;
+      case 2:
+        loaded = hv_load_once_fallible_2(guard);
+        EXPECT_EQ(hv_store_once_fallible_2(guard, 0), 1);
+        EXPECT_EQ(hv_store_once_fallible_2(word, 0x77), 0);
+        break;
+      case 4:
+        loaded = hv_load_once_fallible_4(guard);
+        EXPECT_EQ(hv_store_once_fallible_4(guard, 0), 1);
+        EXPECT_EQ(hv_store_once_fallible_4(word, 0x77), 0);
+        break;
+      case 8:
+        loaded = hv_load_once_fallible_8(guard);
+        EXPECT_EQ(hv_store_once_fallible_8(guard, 0), 1);
+        EXPECT_EQ(hv_store_once_fallible_8(word, 0x77), 0);
+        break;
+    }
+    EXPECT_EQ(loaded.faulted, 1u) << size;
+    EXPECT_EQ(loaded.value, 0u) << size;
+    // The store wrote `size` bytes of 0x77 and nothing else.
+    uint64_t after;
+    memcpy(&after, word, 8);
+    EXPECT_EQ(after, (kBits & ~masks[size]) | 0x77) << size;
+    EXPECT_EQ(hv_store_once_fallible(guard, size, 0), 1) << size;
+    EXPECT_EQ(hv_store_once_fallible(word, size, kBits), 0) << size;
+    memcpy(&after, word, 8);
+    EXPECT_EQ(after, kBits) << size;
+  }
+  uint64_t value = 0;
+  EXPECT_EQ(hv_load_once_fallible(word, 3, &value), 2);
+  EXPECT_EQ(hv_store_once_fallible(word, 3, 0), 2);
+}
+
 // The table the fallible primitives' assembly put in this binary.
 TEST(FallibleExTable, CoversThePrimitives) {
   const std::span<const ExTableEntry> table = LinkedExTable();

@@ -20,6 +20,8 @@ void BadKernelRange(const volatile void* ptr, size_t len) {
   HV_PANIC("%p + %zu is not a valid kernel range", const_cast<const void*>(ptr), len);
 }
 
+void BadOnceSize(size_t size) { HV_PANIC("single access of %zu bytes", size); }
+
 uint64_t LoadOnce(const std::byte* src, size_t size) {
   // SAFETY: `src` is aligned to `size` and valid kernel memory (checked by
   // the caller); a volatile access of a naturally aligned integer of at most
@@ -34,7 +36,7 @@ uint64_t LoadOnce(const std::byte* src, size_t size) {
     case 8:
       return *reinterpret_cast<const volatile uint64_t*>(src);
   }
-  HV_PANIC("LoadOnce of %zu bytes", size);
+  BadOnceSize(size);
 }
 
 void StoreOnce(std::byte* dst, size_t size, uint64_t value) {
@@ -53,21 +55,7 @@ void StoreOnce(std::byte* dst, size_t size, uint64_t value) {
       *reinterpret_cast<volatile uint64_t*>(dst) = value;
       return;
   }
-  HV_PANIC("StoreOnce of %zu bytes", size);
-}
-
-Result<uint64_t> LoadOnceFallible(const std::byte* src, size_t size) {
-  uint64_t value = 0;
-  // SAFETY: `src` is aligned to `size`; the primitive reports a fault
-  // instead of taking it.
-  if (hv_load_once_fallible(src, size, &value) != 0) return Error::kPageFault;
-  return value;
-}
-
-Result<void> StoreOnceFallible(std::byte* dst, size_t size, uint64_t value) {
-  // SAFETY: as LoadOnceFallible.
-  if (hv_store_once_fallible(dst, size, value) != 0) return Error::kPageFault;
-  return Ok();
+  BadOnceSize(size);
 }
 
 }  // namespace internal

@@ -37,7 +37,29 @@ size_t hv_memset_fallible(void* dst, int value, size_t len);
 int hv_load_once_fallible(const void* src, size_t size, uint64_t* value);
 int hv_store_once_fallible(void* dst, size_t size, uint64_t value);
 
+// The same single accesses with the size in the name, for callers that know
+// it at compile time: no size dispatch, and the loaded value comes back in
+// registers. A load returns {value zero-extended, 0}, or {0, 1} if it
+// faulted; a store returns 0, or 1 if it faulted (nothing stored).
+// REQUIRES: the address is a multiple of the size.
+struct hv_load_once_result {
+  uint64_t value;
+  uint64_t faulted;
+};
+hv_load_once_result hv_load_once_fallible_1(const void* src);
+hv_load_once_result hv_load_once_fallible_2(const void* src);
+hv_load_once_result hv_load_once_fallible_4(const void* src);
+hv_load_once_result hv_load_once_fallible_8(const void* src);
+int hv_store_once_fallible_1(void* dst, uint64_t value);
+int hv_store_once_fallible_2(void* dst, uint64_t value);
+int hv_store_once_fallible_4(void* dst, uint64_t value);
+int hv_store_once_fallible_8(void* dst, uint64_t value);
+
 }  // extern "C"
+
+// Returned in two registers (rax:rdx, a0:a1) by both ABIs.
+static_assert(sizeof(hv_load_once_result) == 16 &&
+              std::is_trivially_copyable_v<hv_load_once_result>);
 
 namespace hv::arch {
 

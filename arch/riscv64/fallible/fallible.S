@@ -279,4 +279,60 @@ hv_store_once_fallible:
     HV_EXTABLE .Lstore4_access, .Lonce_fault
     HV_EXTABLE .Lstore8_access, .Lonce_fault
 
+// struct hv_load_once_result hv_load_once_fallible_N(const void* src)
+// int hv_store_once_fallible_N(void* dst, uint64_t value)
+// The same single accesses with the size N in the name, for callers that
+// know it at compile time: no size dispatch, and the load returns the
+// zero-extended value in a0 with a1 = 0, or a0 = 0 and a1 = 1 if the access
+// faulted. The store returns 0, or 1 if it faulted.
+// clang-format off
+.macro LOAD_ONCE n, insn
+    .globl hv_load_once_fallible_\n
+    .type hv_load_once_fallible_\n, @function
+    .balign 4
+hv_load_once_fallible_\n:
+    user_access_begin
+.Lload_once_\n:
+    \insn a0, 0(a0)
+    user_access_end
+    li a1, 0
+    ret
+.Lload_once_\n\()_fault:
+    user_access_end
+    li a0, 0
+    li a1, 1
+    ret
+    .size hv_load_once_fallible_\n, . - hv_load_once_fallible_\n
+    HV_EXTABLE .Lload_once_\n, .Lload_once_\n\()_fault
+.endm
+
+.macro STORE_ONCE n, insn
+    .globl hv_store_once_fallible_\n
+    .type hv_store_once_fallible_\n, @function
+    .balign 4
+hv_store_once_fallible_\n:
+    user_access_begin
+.Lstore_once_\n:
+    \insn a1, 0(a0)
+    user_access_end
+    li a0, 0
+    ret
+.Lstore_once_\n\()_fault:
+    user_access_end
+    li a0, 1
+    ret
+    .size hv_store_once_fallible_\n, . - hv_store_once_fallible_\n
+    HV_EXTABLE .Lstore_once_\n, .Lstore_once_\n\()_fault
+.endm
+// clang-format on
+
+    LOAD_ONCE 1, lbu
+    LOAD_ONCE 2, lhu
+    LOAD_ONCE 4, lwu
+    LOAD_ONCE 8, ld
+    STORE_ONCE 1, sb
+    STORE_ONCE 2, sh
+    STORE_ONCE 4, sw
+    STORE_ONCE 8, sd
+
     .section .note.GNU-stack, "", @progbits

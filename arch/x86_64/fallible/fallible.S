@@ -281,4 +281,51 @@ hv_store_once_fallible:
     HV_EXTABLE .Lstore4, .Lonce_fault
     HV_EXTABLE .Lstore8, .Lonce_fault
 
+// struct hv_load_once_result hv_load_once_fallible_N(const void* src)
+// int hv_store_once_fallible_N(void* dst, uint64_t value)
+// The same single accesses with the size N in the name, for callers that
+// know it at compile time: no size dispatch, and the load returns the
+// zero-extended value in rax with rdx = 0, or rax = 0 and rdx = 1 if the
+// access faulted. The store returns 0, or 1 if it faulted.
+// clang-format off
+.macro LOAD_ONCE n, insn:vararg
+    .globl hv_load_once_fallible_\n
+    .type hv_load_once_fallible_\n, @function
+    .balign 16
+hv_load_once_fallible_\n:
+    xor %edx, %edx
+.Lload_once_\n:
+    \insn
+    ret
+.Lload_once_\n\()_fault:
+    xor %eax, %eax
+    mov $1, %edx
+    ret
+    .size hv_load_once_fallible_\n, . - hv_load_once_fallible_\n
+    HV_EXTABLE .Lload_once_\n, .Lload_once_\n\()_fault
+.endm
+
+.macro STORE_ONCE n, insn:vararg
+    .globl hv_store_once_fallible_\n
+    .type hv_store_once_fallible_\n, @function
+    .balign 16
+hv_store_once_fallible_\n:
+    xor %eax, %eax
+.Lstore_once_\n:
+    \insn
+    ret
+    .size hv_store_once_fallible_\n, . - hv_store_once_fallible_\n
+    HV_EXTABLE .Lstore_once_\n, .Lonce_fault
+.endm
+// clang-format on
+
+    LOAD_ONCE 1, movzbl (%rdi), %eax
+    LOAD_ONCE 2, movzwl (%rdi), %eax
+    LOAD_ONCE 4, movl (%rdi), %eax
+    LOAD_ONCE 8, movq (%rdi), %rax
+    STORE_ONCE 1, movb %sil, (%rdi)
+    STORE_ONCE 2, movw %si, (%rdi)
+    STORE_ONCE 4, movl %esi, (%rdi)
+    STORE_ONCE 8, movq %rsi, (%rdi)
+
     .section .note.GNU-stack, "", @progbits

@@ -122,11 +122,64 @@ inline CopyResult FillFallible(std::byte* dst, std::byte value, size_t len) {
   return len;
 }
 
-// One aligned, non-tearing access of `size` (1, 2, 4 or 8) bytes.
+// One aligned, non-tearing access of `size` (1, 2, 4 or 8) bytes; any other
+// size panics.
 uint64_t LoadOnce(const std::byte* src, size_t size);
 void StoreOnce(std::byte* dst, size_t size, uint64_t value);
-Result<uint64_t> LoadOnceFallible(const std::byte* src, size_t size);
-Result<void> StoreOnceFallible(std::byte* dst, size_t size, uint64_t value);
+[[noreturn]] void BadOnceSize(size_t size);
+
+// The fallible ones are inline so that a constant size picks its primitive
+// at compile time (a guest's read_obj<u64> is one call of
+// hv_load_once_fallible_8).
+inline Result<uint64_t> LoadOnceFallible(const std::byte* src, size_t size) {
+  hv_load_once_result loaded;
+  // SAFETY: `src` is aligned to `size` (REQUIRES); the primitive reports a
+  // fault instead of taking it.
+  switch (size) {
+    case 1:
+      loaded = hv_load_once_fallible_1(src);
+      break;
+    case 2:
+      loaded = hv_load_once_fallible_2(src);
+      break;
+    case 4:
+      loaded = hv_load_once_fallible_4(src);
+      break;
+    case 8:
+      loaded = hv_load_once_fallible_8(src);
+      break;
+    default:
+      BadOnceSize(size);
+  }
+  if (loaded.faulted != 0) [[unlikely]] {
+    return Error::kPageFault;
+  }
+  return loaded.value;
+}
+inline Result<void> StoreOnceFallible(std::byte* dst, size_t size, uint64_t value) {
+  int faulted;
+  // SAFETY: as LoadOnceFallible.
+  switch (size) {
+    case 1:
+      faulted = hv_store_once_fallible_1(dst, value);
+      break;
+    case 2:
+      faulted = hv_store_once_fallible_2(dst, value);
+      break;
+    case 4:
+      faulted = hv_store_once_fallible_4(dst, value);
+      break;
+    case 8:
+      faulted = hv_store_once_fallible_8(dst, value);
+      break;
+    default:
+      BadOnceSize(size);
+  }
+  if (faulted != 0) [[unlikely]] {
+    return Error::kPageFault;
+  }
+  return Ok();
+}
 
 template <PodOnce T>
 uint64_t ToBits(const T& value) {
