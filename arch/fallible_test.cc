@@ -3,11 +3,23 @@
 // truncated file (SIGBUS), recovered by the fault handler through the
 // exception table.
 //
-// The exhaustive tests put the first unreadable (or unwritable) byte at every
-// position of every copy of 0..256 bytes. The faulting side's buffer ends at
-// a guard page, so its alignment is set by the fault position (all residues
-// mod 16 occur); the other side's misalignment runs over 0..15 for each
-// position. Non-faulting copies run over all 16 x 16 pairs.
+// Every copy and fill test runs once per implementation: on x86_64 for each
+// ISA of <arch/x86_64/fallible_isa.h> (general registers, the kernel's path;
+// SSE2, AVX2, AVX-512; those the CPU lacks are skipped), forced with
+// SetFallibleIsa(); on riscv64 for its one implementation.
+//
+// Short lengths (0..256) are exhaustive: the first unreadable (or
+// unwritable) byte at every position of every length. The faulting side's
+// buffer ends at a guard page, so its alignment is set by the fault position
+// (all residues occur); the other side's misalignment runs over 0..15 for
+// every position of kEveryMisalignmentLens and cycles through 0..15
+// elsewhere. Long lengths (kLongLens, 257 B..12 KiB, around every threshold
+// and vector block size) put the fault at the first and last 80 bytes, at
+// every 64-byte block boundary (+-1), around page boundaries, and at random
+// positions inside blocks; the other side's misalignment cycles over 0..63
+// and every third position is co-aligned with the faulting side (same
+// address mod 64: x86_64's rep movsb path). Copies and fills that do not
+// fault run over all 16 x 16 misalignments.
 #include <arch/extable.h>
 #include <arch/fallible.h>
 #include <gtest/gtest.h>
@@ -18,7 +30,19 @@
 #include <hv/base/check.h>
 #include <algorithm>
 #include <cstring>
+#include <random>
+#include <string>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <arch/x86_64/fallible_isa.h>
+#include <cpuid.h>
+
+namespace hv::arch::x86_64 {
+// How GoogleTest prints a test's parameter.
+void PrintTo(FallibleIsa isa, std::ostream* os) { *os << FallibleIsaName(isa); }
+}  // namespace hv::arch::x86_64
+#endif
 
 namespace hv::arch {
 namespace {
@@ -29,6 +53,20 @@ constexpr size_t kMisalignments = 16;
 constexpr size_t kMargin = 32;
 constexpr uint8_t kCanary = 0xff;
 constexpr uint8_t kFill = 0x5a;
+
+// Short lengths whose every fault position runs with all 16 misalignments of
+// the other side: around the 8-, 16-, 32- and 64-byte steps.
+constexpr size_t kEveryMisalignmentLens[] = {7,  8,  9,  15,  16,  17,  31,  32, 33,
+                                             63, 64, 65, 127, 128, 129, 255, 256};
+
+// Long lengths: around 2, 4 and 8 vectors of 16, 32 and 64 bytes, the
+// x86_64 general path's 1 KiB rep threshold, the vector paths' 4 KiB rep
+// threshold, and multi-page copies.
+constexpr size_t kLongLens[] = {257,  258,  300,  383,  384,  385,  447,  448,  449,  511,
+                                512,  513,  520,  575,  576,  577,  639,  640,  641,  767,
+                                768,  1000, 1023, 1024, 1025, 1536, 2047, 2048, 2049, 3000,
+                                4095, 4096, 4097, 4160, 5000, 6143, 8191, 8192, 12285};
+constexpr size_t kMaxLongLen = 12285;
 
 size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
 
@@ -52,6 +90,31 @@ class GuardedMapping {
   uint8_t* guard() const { return base_ + size_ - PageSize(); }
 
  private:
+  size_t size_;
+  uint8_t* base_;
+};
+
+// `before` read-write pages, one PROT_NONE page (the hole), `after`
+// read-write pages: a copy across the hole must stop at it and write nothing
+// beyond, although the memory after the hole is writable.
+class HoleMapping {
+ public:
+  HoleMapping(size_t before, size_t after)
+      : before_(before), size_((before + 1 + after) * PageSize()) {
+    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    HV_CHECK(p != MAP_FAILED, "mmap failed");
+    base_ = static_cast<uint8_t*>(p);
+    HV_CHECK(mprotect(hole(), PageSize(), PROT_NONE) == 0, "mprotect failed");
+  }
+  ~HoleMapping() { munmap(base_, size_); }
+  HoleMapping(const HoleMapping&) = delete;
+  HoleMapping& operator=(const HoleMapping&) = delete;
+
+  // The first byte of the hole.
+  uint8_t* hole() const { return base_ + before_ * PageSize(); }
+
+ private:
+  size_t before_;
   size_t size_;
   uint8_t* base_;
 };
@@ -103,19 +166,96 @@ bool AllEqual(const uint8_t* p, size_t n, uint8_t value) {
   return ::testing::AssertionSuccess();
 }
 
-class FallibleTest : public ::testing::Test {
+// The other side's misalignments for a fault after `done` of `len` bytes.
+std::vector<size_t> ShortMisalignments(size_t len, size_t done) {
+  if (std::find(std::begin(kEveryMisalignmentLens), std::end(kEveryMisalignmentLens), len) !=
+      std::end(kEveryMisalignmentLens)) {
+    std::vector<size_t> all(kMisalignments);
+    for (size_t i = 0; i < kMisalignments; ++i) all[i] = i;
+    return all;
+  }
+  return {(len * 5 + done) % kMisalignments};
+}
+
+// Fault positions for a long copy: see the file comment.
+std::vector<size_t> LongFaultPositions(size_t len) {
+  std::vector<size_t> positions;
+  for (size_t done = 0; done <= len; ++done) {
+    const size_t in_page = done % PageSize();
+    const size_t in_block = done % 64;
+    if (done < 80 || len - done < 80 || in_block <= 1 || in_block == 63 || in_page < 40 ||
+        PageSize() - in_page < 40) {
+      positions.push_back(done);
+    }
+  }
+  // One random position inside every block.
+  std::mt19937 random(static_cast<uint32_t>(len));
+  for (size_t block = 0; block + 64 <= len; block += 64) {
+    positions.push_back(block + 2 + random() % 61);
+  }
+  std::sort(positions.begin(), positions.end());
+  positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+  return positions;
+}
+
+// The misalignment (0..63) of the side that does not fault, for the i-th
+// fault position `done`, when the faulting side starts `done` bytes before a
+// page boundary: every third one co-aligned with it.
+size_t LongMisalignment(size_t i, size_t done) {
+  return i % 3 == 0 ? (64 - done % 64) % 64 : (i * 13) % 64;
+}
+
+// The implementations under test.
+#if defined(__x86_64__)
+using Variant = x86_64::FallibleIsa;
+std::vector<Variant> AllVariants() {
+  return {std::begin(x86_64::kAllFallibleIsas), std::end(x86_64::kAllFallibleIsas)};
+}
+std::string VariantName(Variant variant) { return x86_64::FallibleIsaName(variant); }
+bool VariantSupported(Variant variant) { return x86_64::FallibleIsaSupported(variant); }
+void SelectVariant(Variant variant) { x86_64::SetFallibleIsa(variant); }
+void SelectDefaultVariant() { x86_64::SetFallibleIsa(x86_64::BestFallibleIsa()); }
+#else
+enum class Variant { kOnly };
+void PrintTo(Variant, std::ostream* os) { *os << "only"; }
+std::vector<Variant> AllVariants() { return {Variant::kOnly}; }
+std::string VariantName(Variant) { return "only"; }
+bool VariantSupported(Variant) { return true; }
+void SelectVariant(Variant) {}
+void SelectDefaultVariant() {}
+#endif
+
+std::string VariantParamName(const ::testing::TestParamInfo<Variant>& info) {
+  return VariantName(info.param);
+}
+
+class FallibleTest : public ::testing::TestWithParam<Variant> {
  protected:
-  void SetUp() override { InstallFaultHandler(); }
+  void SetUp() override {
+    InstallFaultHandler();
+    if (!VariantSupported(GetParam())) {
+      GTEST_SKIP() << VariantName(GetParam()) << " is not supported on this CPU";
+    }
+    SelectVariant(GetParam());
+  }
+  void TearDown() override { SelectDefaultVariant(); }
 };
 
 using FallibleCopyTest = FallibleTest;
 using FallibleSetTest = FallibleTest;
 
-TEST_F(FallibleCopyTest, CopiesEveryLengthAndAlignment) {
-  AlignedBuffer src_buf(kMisalignments + kMaxLen);
-  AlignedBuffer dst_buf(kMargin + kMisalignments + kMaxLen + kMargin);
-  for (size_t i = 0; i < kMisalignments + kMaxLen; ++i) *src_buf.at(i) = Pattern(i);
-  for (size_t len = 0; len <= kMaxLen; ++len) {
+INSTANTIATE_TEST_SUITE_P(Implementations, FallibleCopyTest, ::testing::ValuesIn(AllVariants()),
+                         VariantParamName);
+INSTANTIATE_TEST_SUITE_P(Implementations, FallibleSetTest, ::testing::ValuesIn(AllVariants()),
+                         VariantParamName);
+
+// Non-faulting copies of the given lengths over all 16 x 16 misalignments.
+void CheckCopiesAtEveryMisalignment(std::span<const size_t> lens) {
+  const size_t max_len = *std::max_element(lens.begin(), lens.end());
+  AlignedBuffer src_buf(kMisalignments + max_len);
+  AlignedBuffer dst_buf(kMargin + kMisalignments + max_len + kMargin);
+  for (size_t i = 0; i < kMisalignments + max_len; ++i) *src_buf.at(i) = Pattern(i);
+  for (size_t len : lens) {
     for (size_t s = 0; s < kMisalignments; ++s) {
       for (size_t d = 0; d < kMisalignments; ++d) {
         uint8_t* dst = dst_buf.at(kMargin + d);
@@ -128,7 +268,33 @@ TEST_F(FallibleCopyTest, CopiesEveryLengthAndAlignment) {
   }
 }
 
-TEST_F(FallibleCopyTest, SourceFaultAtEveryPosition) {
+TEST_P(FallibleCopyTest, CopiesEveryLengthAndAlignment) {
+  std::vector<size_t> lens(kMaxLen + 1);
+  for (size_t len = 0; len <= kMaxLen; ++len) lens[len] = len;
+  CheckCopiesAtEveryMisalignment(lens);
+}
+
+TEST_P(FallibleCopyTest, CopiesLongLengthsAtEveryAlignment) {
+  CheckCopiesAtEveryMisalignment(kLongLens);
+  // The destination's alignment within a 64-byte vector decides where the
+  // vector loops start: every residue, for a source aligned and not.
+  AlignedBuffer src_buf(64 + kMaxLongLen);
+  AlignedBuffer dst_buf(kMargin + 64 + kMaxLongLen + kMargin);
+  for (size_t i = 0; i < 64 + kMaxLongLen; ++i) *src_buf.at(i) = Pattern(i);
+  for (size_t len : kLongLens) {
+    for (size_t s : {size_t{0}, size_t{5}}) {
+      for (size_t d = 0; d < 64; ++d) {
+        uint8_t* dst = dst_buf.at(kMargin + d);
+        memset(dst - kMargin, kCanary, len + 2 * kMargin);
+        const size_t r = hv_memcpy_fallible(dst, src_buf.at(s), len);
+        ASSERT_TRUE(CheckDone(dst, len, len, r, src_buf.at(s), 0, kMargin))
+            << "len " << len << ", src misalignment " << s << ", dst misalignment " << d;
+      }
+    }
+  }
+}
+
+TEST_P(FallibleCopyTest, SourceFaultAtEveryPosition) {
   GuardedMapping src_map(1);
   uint8_t* const guard = src_map.guard();
   // SAFETY: the page before the guard page is the mapping's read-write page.
@@ -138,7 +304,7 @@ TEST_F(FallibleCopyTest, SourceFaultAtEveryPosition) {
     // done == len: the source ends right at the guard page.
     for (size_t done = 0; done <= len; ++done) {
       const uint8_t* src = guard - done;
-      for (size_t d = 0; d < kMisalignments; ++d) {
+      for (size_t d : ShortMisalignments(len, done)) {
         uint8_t* dst = dst_buf.at(kMargin + d);
         memset(dst - kMargin, kCanary, len + 2 * kMargin);
         const size_t r = hv_memcpy_fallible(dst, src, len);
@@ -149,7 +315,7 @@ TEST_F(FallibleCopyTest, SourceFaultAtEveryPosition) {
   }
 }
 
-TEST_F(FallibleCopyTest, DestinationFaultAtEveryPosition) {
+TEST_P(FallibleCopyTest, DestinationFaultAtEveryPosition) {
   GuardedMapping dst_map(1);
   uint8_t* const guard = dst_map.guard();
   AlignedBuffer src_buf(kMisalignments + kMaxLen);
@@ -157,7 +323,7 @@ TEST_F(FallibleCopyTest, DestinationFaultAtEveryPosition) {
   for (size_t len = 0; len <= kMaxLen; ++len) {
     for (size_t done = 0; done <= len; ++done) {
       uint8_t* dst = guard - done;
-      for (size_t s = 0; s < kMisalignments; ++s) {
+      for (size_t s : ShortMisalignments(len, done)) {
         memset(dst - kMargin, kCanary, kMargin + done);
         const size_t r = hv_memcpy_fallible(dst, src_buf.at(s), len);
         // Everything from dst + done on is the guard page.
@@ -169,26 +335,10 @@ TEST_F(FallibleCopyTest, DestinationFaultAtEveryPosition) {
   }
 }
 
-// Long enough for the large-copy path (x86_64: rep movsb), with the fault
-// at every position near the start, the end and each page boundary the copy
-// crosses, and at a stride elsewhere.
-std::vector<size_t> LargeFaultPositions(size_t len) {
-  std::vector<size_t> positions;
-  for (size_t done = 0; done <= len; ++done) {
-    const size_t in_page = done % PageSize();
-    if (done < 80 || len - done < 80 || in_page < 40 || PageSize() - in_page < 40 ||
-        done % 37 == 0) {
-      positions.push_back(done);
-    }
-  }
-  return positions;
-}
-
-constexpr size_t kLargeLens[] = {257, 511, 512, 513, 1023, 1024, 1025, 4096, 3 * 4096 - 3};
-
-TEST_F(FallibleCopyTest, LargeCopiesStopAtTheFault) {
+TEST_P(FallibleCopyTest, LongCopiesStopAtTheFault) {
   constexpr size_t kPages = 4;
   const size_t span = kPages * PageSize();
+  ASSERT_LE(kMaxLongLen + 64, span);
   GuardedMapping src_map(kPages);
   GuardedMapping dst_map(kPages);
   uint8_t* const src_guard = src_map.guard();
@@ -196,34 +346,81 @@ TEST_F(FallibleCopyTest, LargeCopiesStopAtTheFault) {
   // SAFETY: the span bytes before each guard page are the mapping's
   // read-write pages.
   for (size_t i = 1; i <= span; ++i) src_guard[-static_cast<ptrdiff_t>(i)] = Pattern(i);
-  AlignedBuffer src_buf(kMisalignments + span);
-  for (size_t i = 0; i < kMisalignments + span; ++i) *src_buf.at(i) = Pattern(i);
-  AlignedBuffer dst_buf(kMargin + kMisalignments + span + kMargin);
-  for (size_t len : kLargeLens) {
-    ASSERT_LE(len + kMisalignments, span);
-    for (size_t done : LargeFaultPositions(len)) {
-      for (size_t mis : {size_t{0}, size_t{1}, size_t{8}, size_t{13}}) {
-        uint8_t* dst = dst_buf.at(kMargin + mis);
-        memset(dst - kMargin, kCanary, len + 2 * kMargin);
-        size_t r = hv_memcpy_fallible(dst, src_guard - done, len);
-        ASSERT_TRUE(CheckDone(dst, len, done, r, src_guard - done, 0, len - done + kMargin))
-            << "len " << len << ", source fault at byte " << done << ", dst misalignment " << mis;
+  AlignedBuffer src_buf(64 + span);
+  for (size_t i = 0; i < 64 + span; ++i) *src_buf.at(i) = Pattern(i);
+  AlignedBuffer dst_buf(kMargin + 64 + span + kMargin);
+  for (size_t len : kLongLens) {
+    const std::vector<size_t> positions = LongFaultPositions(len);
+    for (size_t i = 0; i < positions.size(); ++i) {
+      const size_t done = positions[i];
+      const size_t mis = LongMisalignment(i, done);
+      uint8_t* dst = dst_buf.at(kMargin + mis);
+      memset(dst - kMargin, kCanary, len + 2 * kMargin);
+      size_t r = hv_memcpy_fallible(dst, src_guard - done, len);
+      ASSERT_TRUE(CheckDone(dst, len, done, r, src_guard - done, 0, len - done + kMargin))
+          << "len " << len << ", source fault at byte " << done << ", dst misalignment " << mis;
 
-        dst = dst_guard - done;
-        memset(dst - kMargin, kCanary, kMargin + done);
-        r = hv_memcpy_fallible(dst, src_buf.at(mis), len);
-        ASSERT_TRUE(CheckDone(dst, len, done, r, src_buf.at(mis), 0, 0))
-            << "len " << len << ", destination fault at byte " << done << ", src misalignment "
-            << mis;
-      }
+      dst = dst_guard - done;
+      memset(dst - kMargin, kCanary, kMargin + done);
+      r = hv_memcpy_fallible(dst, src_buf.at(mis), len);
+      ASSERT_TRUE(CheckDone(dst, len, done, r, src_buf.at(mis), 0, 0))
+          << "len " << len << ", destination fault at byte " << done << ", src misalignment "
+          << mis;
     }
   }
 }
 
-TEST_F(FallibleSetTest, SetsEveryLengthAndAlignment) {
-  AlignedBuffer dst_buf(kMargin + kMisalignments + kMaxLen + kMargin);
-  for (size_t len = 0; len <= kMaxLen; ++len) {
-    for (size_t d = 0; d < kMisalignments; ++d) {
+// Long copies across a one-page hole: they stop at its first byte and write
+// nothing after it, not even to the writable memory beyond it (stores go in
+// address order).
+TEST_P(FallibleCopyTest, LongCopiesStopAtAHole) {
+  constexpr size_t kPages = 4;
+  const size_t span = kPages * PageSize();
+  HoleMapping src_map(kPages, kPages);
+  HoleMapping dst_map(kPages, kPages);
+  // SAFETY: the span bytes on either side of each hole are read-write.
+  for (size_t i = 0; i < span; ++i) {
+    src_map.hole()[i - span] = Pattern(i);
+    src_map.hole()[PageSize() + i] = Pattern(i + 7);
+  }
+  AlignedBuffer src_buf(64 + 2 * span);
+  for (size_t i = 0; i < 64 + 2 * span; ++i) *src_buf.at(i) = Pattern(i);
+  AlignedBuffer dst_buf(kMargin + 64 + 2 * span + kMargin);
+  for (size_t len : kLongLens) {
+    const std::vector<size_t> positions = LongFaultPositions(len);
+    for (size_t i = 0; i < positions.size(); ++i) {
+      const size_t done = positions[i];
+      // Only copies that reach the memory after the hole.
+      if (len - done <= PageSize() || done > span) continue;
+      const size_t mis = LongMisalignment(i, done);
+      const uint8_t* src = src_map.hole() - done;
+      uint8_t* dst = dst_buf.at(kMargin + mis);
+      memset(dst - kMargin, kCanary, len + 2 * kMargin);
+      size_t r = hv_memcpy_fallible(dst, src, len);
+      ASSERT_TRUE(CheckDone(dst, len, done, r, src, 0, len - done + kMargin))
+          << "len " << len << ", source hole at byte " << done << ", dst misalignment " << mis;
+
+      dst = dst_map.hole() - done;
+      uint8_t* const beyond = dst_map.hole() + PageSize();
+      const size_t beyond_len = len - done - PageSize();
+      memset(dst - kMargin, kCanary, kMargin + done);
+      memset(beyond, kCanary, beyond_len + kMargin);
+      r = hv_memcpy_fallible(dst, src_buf.at(mis), len);
+      ASSERT_TRUE(CheckDone(dst, len, done, r, src_buf.at(mis), 0, 0))
+          << "len " << len << ", destination hole at byte " << done << ", src misalignment " << mis;
+      ASSERT_TRUE(AllEqual(beyond, beyond_len + kMargin, kCanary))
+          << "len " << len << ", destination hole at byte " << done << ", src misalignment " << mis
+          << ": wrote beyond the hole";
+    }
+  }
+}
+
+// Non-faulting fills of the given lengths at 16 misalignments.
+void CheckFillsAtEveryMisalignment(std::span<const size_t> lens) {
+  const size_t max_len = *std::max_element(lens.begin(), lens.end());
+  AlignedBuffer dst_buf(kMargin + 64 + max_len + kMargin);
+  for (size_t len : lens) {
+    for (size_t d = 0; d < 64; ++d) {
       uint8_t* dst = dst_buf.at(kMargin + d);
       memset(dst - kMargin, kCanary, len + 2 * kMargin);
       // Only the low byte of the value counts, as for memset.
@@ -234,7 +431,17 @@ TEST_F(FallibleSetTest, SetsEveryLengthAndAlignment) {
   }
 }
 
-TEST_F(FallibleSetTest, FaultAtEveryPosition) {
+TEST_P(FallibleSetTest, SetsEveryLengthAndAlignment) {
+  std::vector<size_t> lens(kMaxLen + 1);
+  for (size_t len = 0; len <= kMaxLen; ++len) lens[len] = len;
+  CheckFillsAtEveryMisalignment(lens);
+}
+
+TEST_P(FallibleSetTest, SetsLongLengthsAtEveryAlignment) {
+  CheckFillsAtEveryMisalignment(kLongLens);
+}
+
+TEST_P(FallibleSetTest, FaultAtEveryPosition) {
   GuardedMapping dst_map(1);
   uint8_t* const guard = dst_map.guard();
   for (size_t len = 0; len <= kMaxLen; ++len) {
@@ -248,17 +455,38 @@ TEST_F(FallibleSetTest, FaultAtEveryPosition) {
   }
 }
 
-TEST_F(FallibleSetTest, LargeFillsStopAtTheFault) {
+TEST_P(FallibleSetTest, LongFillsStopAtTheFault) {
   constexpr size_t kPages = 4;
   GuardedMapping map(kPages);
   uint8_t* const guard = map.guard();
-  for (size_t len : kLargeLens) {
-    for (size_t done : LargeFaultPositions(len)) {
+  for (size_t len : kLongLens) {
+    for (size_t done : LongFaultPositions(len)) {
       uint8_t* dst = guard - done;
       memset(dst - kMargin, kCanary, kMargin + done);
       const size_t r = hv_memset_fallible(dst, kFill, len);
       ASSERT_TRUE(CheckDone(dst, len, done, r, nullptr, kFill, 0))
           << "len " << len << ", fault at byte " << done;
+    }
+  }
+}
+
+TEST_P(FallibleSetTest, LongFillsStopAtAHole) {
+  constexpr size_t kPages = 4;
+  const size_t span = kPages * PageSize();
+  HoleMapping map(kPages, kPages);
+  for (size_t len : kLongLens) {
+    for (size_t done : LongFaultPositions(len)) {
+      if (len - done <= PageSize() || done > span) continue;
+      uint8_t* dst = map.hole() - done;
+      uint8_t* const beyond = map.hole() + PageSize();
+      const size_t beyond_len = len - done - PageSize();
+      memset(dst - kMargin, kCanary, kMargin + done);
+      memset(beyond, kCanary, beyond_len + kMargin);
+      const size_t r = hv_memset_fallible(dst, kFill, len);
+      ASSERT_TRUE(CheckDone(dst, len, done, r, nullptr, kFill, 0))
+          << "len " << len << ", hole at byte " << done;
+      ASSERT_TRUE(AllEqual(beyond, beyond_len + kMargin, kCanary))
+          << "len " << len << ", hole at byte " << done << ": wrote beyond the hole";
     }
   }
 }
@@ -293,10 +521,10 @@ class TruncatedFileMapping {
   uint8_t* base_;
 };
 
-TEST_F(FallibleCopyTest, RecoversFromSigbusBeyondTheEndOfAFile) {
+TEST_P(FallibleCopyTest, RecoversFromSigbusBeyondTheEndOfAFile) {
   TruncatedFileMapping file;
-  AlignedBuffer buf(kMargin + 600 + kMargin);
-  for (size_t len : {size_t{1}, size_t{40}, size_t{600}}) {
+  AlignedBuffer buf(kMargin + 3000 + kMargin);
+  for (size_t len : {size_t{1}, size_t{40}, size_t{600}, size_t{3000}}) {
     for (size_t done : {size_t{0}, size_t{1}, size_t{13}, len / 2}) {
       if (done > len) continue;
       uint8_t* dst = buf.at(kMargin + 3);
@@ -319,6 +547,91 @@ TEST_F(FallibleCopyTest, RecoversFromSigbusBeyondTheEndOfAFile) {
     }
   }
 }
+
+#if defined(__x86_64__)
+// XINUSE (xgetbv with ecx = 1): which state components are not in their
+// initial state. Bits 2 (upper halves of ymm0-15) and 6 (upper halves of
+// zmm0-15) are what vzeroupper clears.
+constexpr uint64_t kDirtyUpperState = (1 << 2) | (1 << 6);
+
+bool CanReadXinuse() {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || (ecx & bit_OSXSAVE) == 0 || (ecx & bit_AVX) == 0) {
+    return false;
+  }
+  // CPUID.(EAX=0DH, ECX=1):EAX[2]: xgetbv with ecx = 1 is supported.
+  return __get_cpuid_count(0xd, 1, &eax, &ebx, &ecx, &edx) && (eax & (1 << 2)) != 0;
+}
+
+uint64_t Xinuse() {
+  uint32_t low, high;
+  // SAFETY: xgetbv with ecx = 1 reads XINUSE (CanReadXinuse() checked it is
+  // supported); it only writes eax and edx.
+  asm volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(1));
+  return (uint64_t{high} << 32) | low;
+}
+
+// Runs `call` with clean upper vector state and returns XINUSE right after.
+template <typename Call>
+uint64_t XinuseAfter(Call call) {
+  // SAFETY: vzeroupper only zeroes the upper halves of the vector
+  // registers, which no live value of this code holds (it is built without
+  // AVX); CanReadXinuse() checked that AVX is enabled.
+  asm volatile("vzeroupper" ::
+                   : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+                     "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+  call();
+  return Xinuse();
+}
+
+// Every exit of the AVX paths, the fault exits included, leaves the upper
+// halves of the vector registers clean (vzeroupper): SSE code after them
+// would otherwise pay for the transition.
+TEST_P(FallibleCopyTest, LeavesTheUpperVectorStateClean) {
+  if (!CanReadXinuse()) GTEST_SKIP() << "xgetbv(1) is not supported";
+  constexpr size_t kLongest = 16384;
+  GuardedMapping map(kLongest / PageSize() + 1);
+  uint8_t* const guard = map.guard();
+  AlignedBuffer src_buf(64 + kLongest);
+  AlignedBuffer dst_buf(64 + kLongest);
+  auto clean = [](uint64_t xinuse) { return (xinuse & kDirtyUpperState) == 0; };
+  // Lengths that take every path of every ISA, without a fault, and with a
+  // fault at the start and in the middle, co-aligned and not.
+  for (size_t len : {size_t{1}, size_t{63}, size_t{64}, size_t{100}, size_t{200}, size_t{300},
+                     size_t{600}, size_t{1000}, size_t{3000}, size_t{5000}, kLongest}) {
+    for (size_t mis : {size_t{0}, size_t{16}}) {
+      EXPECT_TRUE(clean(XinuseAfter([&] {
+        (void)hv_memcpy_fallible(dst_buf.at(0), src_buf.at(mis), len);
+      }))) << "copy, len "
+           << len << ", src misalignment " << mis;
+      EXPECT_TRUE(clean(XinuseAfter([&] { (void)hv_memset_fallible(dst_buf.at(mis), 0, len); })))
+          << "fill, len " << len << ", dst misalignment " << mis;
+      for (size_t done : {size_t{0}, len / 2 + mis}) {
+        if (done >= len) continue;
+        EXPECT_TRUE(clean(XinuseAfter([&] {
+          (void)hv_memcpy_fallible(dst_buf.at(mis), guard - done, len);
+        }))) << "copy, len "
+             << len << ", source fault at " << done;
+        EXPECT_TRUE(clean(XinuseAfter([&] {
+          (void)hv_memcpy_fallible(guard - done, src_buf.at(mis), len);
+        }))) << "copy, len "
+             << len << ", destination fault at " << done;
+        EXPECT_TRUE(clean(XinuseAfter([&] { (void)hv_memset_fallible(guard - done, 0, len); })))
+            << "fill, len " << len << ", fault at " << done;
+      }
+    }
+  }
+}
+
+TEST(FallibleIsa, StartupSelectsTheBestSupported) {
+  // No test has changed the selection yet or every test restored it.
+  EXPECT_EQ(x86_64::CurrentFallibleIsa(), x86_64::BestFallibleIsa());
+  EXPECT_TRUE(x86_64::FallibleIsaSupported(x86_64::BestFallibleIsa()));
+  EXPECT_TRUE(x86_64::FallibleIsaSupported(x86_64::FallibleIsa::kGeneralRegs));
+  EXPECT_TRUE(x86_64::FallibleIsaSupported(x86_64::FallibleIsa::kSse2));
+  EXPECT_NE(x86_64::BestFallibleIsa(), x86_64::FallibleIsa::kGeneralRegs);
+}
+#endif  // __x86_64__
 
 // The single-access primitives: the value zero-extended, or a fault that
 // stores nothing.
@@ -402,15 +715,16 @@ TEST(FallibleExTable, CoversThePrimitives) {
   ASSERT_FALSE(table.empty());
   CheckLinkedExTable();
   // SAFETY (below): function addresses as integers, never dereferenced.
-  // Both functions come from one assembly file: every faulting instruction
-  // and fixup lies within a few KiB of its start.
+  // All the primitives come from one assembly file: every faulting
+  // instruction and fixup lies within a few KiB of its start.
   const auto first = std::min(reinterpret_cast<uintptr_t>(&hv_memcpy_fallible),
                               reinterpret_cast<uintptr_t>(&hv_memset_fallible));
+  constexpr uintptr_t kMaxCodeSize = 8192;
   for (const ExTableEntry& entry : table) {
     EXPECT_GE(entry.from_address(), first);
-    EXPECT_LT(entry.from_address(), first + 4096);
+    EXPECT_LT(entry.from_address(), first + kMaxCodeSize);
     EXPECT_GE(entry.to_address(), first);
-    EXPECT_LT(entry.to_address(), first + 4096);
+    EXPECT_LT(entry.to_address(), first + kMaxCodeSize);
     EXPECT_EQ(FixupForFault(entry.from_address()), entry.to_address());
   }
   EXPECT_EQ(FixupForFault(reinterpret_cast<uintptr_t>(&hv_memcpy_fallible) + 0x10000),
