@@ -1,7 +1,10 @@
 // Copy throughput of the memory-access primitives, in bytes per second, for
-// the sizes in kSizes: one benchmark per entry of kCopyRoutines. How to run
-// it, and the results: docs/performance.md ("mm: fallible copy").
+// the sizes in kSizes: one benchmark per entry of kCopyRoutines, then
+// hv_memcpy_fallible once per ISA this machine supports
+// (BM_CopyIsa/hv_memcpy_fallible/<isa>). How to run it, and the results:
+// docs/performance.md ("mm: fallible copy").
 #include <arch/fallible.h>
+#include <arch/x86_64/fallible_isa.h>
 #include <benchmark/benchmark.h>
 #include <mm/io.h>
 
@@ -28,7 +31,6 @@ void FallibleCopy(void* dst, const void* src, size_t len) {
   benchmark::DoNotOptimize(hv_memcpy_fallible(dst, src, len));
 }
 
-// The routines compared. Add the infallible VmReader::read (mm/io.h) here.
 // The infallible reader/writer path: what kernel-to-kernel copies cost.
 void InfallibleVmReaderRead(void* dst, const void* src, size_t len) {
   auto reader = hv::mm::VmReader<hv::mm::Infallible>::FromKernel(src, len);
@@ -62,6 +64,14 @@ void BM_Copy(benchmark::State& state, CopyFn copy) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 
+// hv_memcpy_fallible with its vector ISA forced to `isa` for the run.
+void BM_CopyIsa(benchmark::State& state, hv::arch::x86_64::FallibleIsa isa) {
+  const hv::arch::x86_64::FallibleIsa selected = hv::arch::x86_64::CurrentFallibleIsa();
+  hv::arch::x86_64::SetFallibleIsa(isa);
+  BM_Copy(state, FallibleCopy);
+  hv::arch::x86_64::SetFallibleIsa(selected);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,6 +79,14 @@ int main(int argc, char** argv) {
   for (const CopyRoutine& routine : kCopyRoutines) {
     benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
         (std::string("BM_Copy/") + routine.name).c_str(), BM_Copy, routine.copy);
+    for (int64_t size : kSizes) b->Arg(size);
+  }
+  for (hv::arch::x86_64::FallibleIsa isa : hv::arch::x86_64::kAllFallibleIsas) {
+    if (!hv::arch::x86_64::FallibleIsaSupported(isa)) continue;
+    benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
+        (std::string("BM_CopyIsa/hv_memcpy_fallible/") + hv::arch::x86_64::FallibleIsaName(isa))
+            .c_str(),
+        BM_CopyIsa, isa);
     for (int64_t size : kSizes) b->Arg(size);
   }
   benchmark::Initialize(&argc, argv);
