@@ -9,45 +9,64 @@ bool RangeWraps(GuestPhysAddr gpa, size_t len) {
 
 }  // namespace
 
-Result<Translation> GuestMemoryAccessor::Translate(GuestPhysAddr gpa) const {
-  const Translation t = HV_TRY(TranslateAndGetLimit(gpa));
-  // A backend that reports no bytes would make callers loop forever.
-  if (t.limit == 0) return Error::kOutOfRange;
-  return t;
-}
-
+// Inlined into CopyOut/CopyIn: with the copy in registers, a copy across a
+// region boundary costs two translations and two primitive calls, little
+// more than two plain memcpys (docs/performance.md, "guestmem").
 template <typename CopyChunk>
-CopyResult GuestMemoryAccessor::ForEachChunk(GuestPhysAddr gpa, size_t total,
-                                             CopyChunk copy) const {
-  if (RangeWraps(gpa, total)) return CopyError{Error::kOutOfRange, 0};
+[[gnu::always_inline]] inline GuestMemoryAccessor::Copied GuestMemoryAccessor::ForEachChunk(
+    GuestPhysAddr gpa, size_t total, CopyChunk copy) const {
+  if (RangeWraps(gpa, total)) return {0, ErrorBits(Error::kOutOfRange)};
   size_t done = 0;
   while (done < total) {
     Result<Translation> t = Translate(GuestPhysAddr(gpa.value() + done));
-    if (!t.ok()) return CopyError{t.error(), done};
+    if (!t.ok()) [[unlikely]] {
+      return {done, ErrorBits(t.error())};
+    }
     const size_t chunk = static_cast<size_t>(std::min<uint64_t>(t->limit, total - done));
-    CopyResult copied = copy(PtrFromHostVirt(t->hva), chunk);
-    if (!copied.ok()) return CopyError{copied.error().code, done + copied.error().done};
-    done += copied.value();
+    const size_t not_done = copy(PtrFromHostVirt<std::byte>(t->hva), done, chunk);
+    if (not_done != 0) [[unlikely]] {
+      return {done + chunk - not_done, ErrorBits(Error::kPageFault)};
+    }
+    // Not `done += chunk - not_done`: the next translation would wait for
+    // the copy's result instead of starting while its stores drain.
+    done += chunk;
   }
-  return done;
+  return {done, 0};
 }
 
+GuestMemoryAccessor::Copied GuestMemoryAccessor::CopyOut(GuestPhysAddr gpa, std::byte* out,
+                                                         size_t len) const {
+  arch::InstallFaultHandler();
+  return ForEachChunk(gpa, len, [out](const std::byte* host, size_t offset, size_t chunk) {
+    // SAFETY: [host, host + chunk) lies in one translation of guest RAM and
+    // [out + offset, + chunk) in the caller's range; the primitive reports a
+    // fault on either side instead of taking it.
+    return hv_memcpy_fallible(out + offset, host, chunk);
+  });
+}
+
+GuestMemoryAccessor::Copied GuestMemoryAccessor::CopyIn(GuestPhysAddr gpa, const std::byte* in,
+                                                        size_t len) const {
+  arch::InstallFaultHandler();
+  return ForEachChunk(gpa, len, [in](std::byte* host, size_t offset, size_t chunk) {
+    // SAFETY: as CopyOut.
+    return hv_memcpy_fallible(host, in + offset, chunk);
+  });
+}
+
+// The reader or writer advances once, by the bytes done.
 template <mm::Fallibility W>
 CopyResult GuestMemoryAccessor::ReadInto(GuestPhysAddr gpa, mm::VmWriter<W>& writer) const {
-  return ForEachChunk(gpa, writer.avail(), [&writer](void* host, size_t chunk) {
-    mm::VmReader<mm::Fallible> reader =
-        mm::VmReader<mm::Fallible>::FromValidatedWindow(host, chunk);
-    return reader.ReadFallible(writer);
-  });
+  const Copied copied = CopyOut(gpa, writer.cursor(), writer.avail());
+  writer.Skip(copied.done);
+  return copied.ToResult();
 }
 
 template <mm::Fallibility R>
 CopyResult GuestMemoryAccessor::WriteFrom(GuestPhysAddr gpa, mm::VmReader<R>& reader) const {
-  return ForEachChunk(gpa, reader.remain(), [&reader](void* host, size_t chunk) {
-    mm::VmWriter<mm::Fallible> writer =
-        mm::VmWriter<mm::Fallible>::FromValidatedWindow(host, chunk);
-    return writer.WriteFallible(reader);
-  });
+  const Copied copied = CopyIn(gpa, reader.cursor(), reader.remain());
+  reader.Skip(copied.done);
+  return copied.ToResult();
 }
 
 template CopyResult GuestMemoryAccessor::ReadInto(GuestPhysAddr, mm::VmWriter<mm::Fallible>&) const;

@@ -69,12 +69,12 @@ class GuestMemoryAccessor {
 
   // ReadInto/WriteFrom for plain buffers.
   CopyResult ReadBuffer(GuestPhysAddr gpa, std::span<std::byte> out) const {
-    mm::VmWriter<mm::Infallible> writer = mm::VmWriter<mm::Infallible>::FromSpan(out);
-    return ReadInto(gpa, writer);
+    mm::internal::CheckKernelRange(out.data(), out.size());
+    return CopyOut(gpa, out.data(), out.size()).ToResult();
   }
   CopyResult WriteBuffer(GuestPhysAddr gpa, std::span<const std::byte> in) const {
-    mm::VmReader<mm::Infallible> reader = mm::VmReader<mm::Infallible>::FromSpan(in);
-    return WriteFrom(gpa, reader);
+    mm::internal::CheckKernelRange(in.data(), in.size());
+    return CopyIn(gpa, in.data(), in.size()).ToResult();
   }
 
   // Reads a whole object; errors as ReadBuffer (without the count).
@@ -133,15 +133,44 @@ class GuestMemoryAccessor {
   Result<mm::VmWriter<mm::Fallible>> Writer(GuestPhysAddr gpa, size_t len) const;
 
  protected:
-  // TranslateAndGetLimit, with a zero limit turned into an error.
-  Result<Translation> Translate(GuestPhysAddr gpa) const;
+  // TranslateAndGetLimit, with a zero limit turned into an error. Inline:
+  // it is on the path of every ReadObj/WriteObj.
+  Result<Translation> Translate(GuestPhysAddr gpa) const {
+    const Translation t = HV_TRY(TranslateAndGetLimit(gpa));
+    // A backend that reports no bytes would make callers loop forever.
+    if (t.limit == 0) [[unlikely]] {
+      return Error::kOutOfRange;
+    }
+    return t;
+  }
 
  private:
+  // A CopyResult as two plain integers, which come back in two registers.
+  struct Copied {
+    size_t done;
+    // 0, or the Error (no Error is 0).
+    uint64_t error;
+
+    CopyResult ToResult() const {
+      if (error != 0) [[unlikely]] {
+        return CopyError{static_cast<Error>(error), done};
+      }
+      return done;
+    }
+  };
+  static constexpr uint64_t ErrorBits(Error error) { return static_cast<uint64_t>(error); }
+
+  // Copy guest memory at gpa to [out, out + len), or [in, in + len) to guest
+  // memory at gpa, with the fallible primitive (either side may fault);
+  // errors as ReadInto/WriteFrom.
+  Copied CopyOut(GuestPhysAddr gpa, std::byte* out, size_t len) const;
+  Copied CopyIn(GuestPhysAddr gpa, const std::byte* in, size_t len) const;
+
   // Walks [gpa, gpa + total) translation by translation, calling
-  // copy(host pointer, chunk) -> CopyResult for each, and accounts the
-  // progress across chunks.
+  // copy(host pointer, offset, chunk) -> bytes not done for each, and
+  // accounts the progress across chunks.
   template <typename CopyChunk>
-  CopyResult ForEachChunk(GuestPhysAddr gpa, size_t total, CopyChunk copy) const;
+  Copied ForEachChunk(GuestPhysAddr gpa, size_t total, CopyChunk copy) const;
 };
 
 // mm's VmIo and VmIoOnce over guest memory: offsets are guest-physical

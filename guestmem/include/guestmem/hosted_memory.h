@@ -48,6 +48,9 @@ class HostedGuestMemory final : public GuestMemoryAccessor {
   std::span<const Region> regions() const { return regions_; }
 
  private:
+  // Up to this many regions, a lookup scans them in order.
+  static constexpr size_t kLinearScanRegions = 8;
+
   HostedGuestMemory() = default;
 
   void* reservation_ = nullptr;
