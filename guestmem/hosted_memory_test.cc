@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <guestmem/accessor.h>
 #include <guestmem/hosted_memory.h>
+#include <hv/base/check.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -211,6 +212,30 @@ TEST(Memfd, ATruncatedBackingFileFailsCleanlyAndTheProcessLivesOn) {
   EXPECT_EQ(memory.ReadObj<uint8_t>(GuestPhysAddr(0x80000001)).value(),
             static_cast<uint8_t>(data[1]));
   close(fd);
+}
+
+// A first access to guest memory that is a single faulting load, then a
+// faulting store: exits 0 if both are kPageFault errors.
+[[noreturn]] void FirstAccessFaults() {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const int fd = memfd_create("guest-ram", 0);
+  HV_CHECK(fd >= 0 && ftruncate(fd, 0) == 0, "memfd_create or ftruncate failed");
+  const HostedGuestMemory::RegionSpec spec[] = {{GuestPhysAddr(0x80000000), page, fd, 0}};
+  HostedGuestMemory memory = HostedGuestMemory::Create(spec).value();
+  const bool load_failed =
+      memory.ReadObj<uint64_t>(GuestPhysAddr(0x80000000)).error() == Error::kPageFault;
+  const bool store_failed =
+      memory.WriteObj<uint32_t>(GuestPhysAddr(0x80000000), 1).error() == Error::kPageFault;
+  _exit(load_failed && store_failed ? 0 : 1);
+}
+
+// The first access of the process must find the fault handler installed,
+// not die of SIGBUS. GoogleTest runs *DeathTest suites before all others, so
+// the child (forked: the "threadsafe" style's re-exec fails under
+// qemu-riscv64) starts with no other test's accesses behind it.
+TEST(MemfdDeathTest, AFaultingFirstReadObjIsAnError) {
+  GTEST_FLAG_SET(death_test_style, "fast");
+  EXPECT_EXIT(FirstAccessFaults(), ::testing::ExitedWithCode(0), "");
 }
 
 // 100 000 random reads and writes compared with a flat reference buffer.
