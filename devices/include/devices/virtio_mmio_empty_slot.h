@@ -14,7 +14,6 @@ namespace hv::devices {
 
 class VirtioMmioEmptySlot final : public MmioDevice {
  public:
-  static constexpr uint64_t kRegionSize = 0x200;
   static constexpr uint32_t kMagic = 0x7472'6976;  // "virt"
   static constexpr uint32_t kVersion = 2;
   static constexpr uint32_t kVendorId = 0x4856;  // "HV", as our SBI implementation id
