@@ -51,10 +51,10 @@ void VcpuSbiEnvironment::SuspendSelf(bool retentive, GuestPhysAddr resume_addr,
     regs.sepc += 4;
     regs.x[10] = static_cast<uint64_t>(rv::sbi::kSuccess);
     regs.x[11] = 0;
+    vcpu_.SetWait(Vcpu::Wait::kSuspend);
   } else {
-    vcpu_.Start(resume_addr, opaque);
+    vcpu_.SuspendNonRetentive(resume_addr, opaque);
   }
-  vcpu_.SetWait(Vcpu::Wait::kSuspend);
 }
 
 void VcpuSbiEnvironment::SystemReset(rv::ResetType type, rv::ResetReason reason) {

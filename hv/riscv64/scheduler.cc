@@ -34,7 +34,7 @@ Vcpu* Scheduler::PickNext(uint64_t now) {
     if (vcpu.wait() != Vcpu::Wait::kNone) {
       // A waiting vCPU is never loaded (SwitchTo unloads it).
       if (!vcpu.HasWakeupAt(now)) continue;
-      vcpu.SetWait(Vcpu::Wait::kNone);
+      vcpu.Wake();
     }
     cursor_ = i;
     return &vcpu;

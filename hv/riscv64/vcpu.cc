@@ -44,6 +44,22 @@ void Vcpu::Start(GuestPhysAddr pc, uint64_t a1) {
   }
   started_ = true;
   wait_ = Wait::kNone;
+  resume_.reset();
+}
+
+void Vcpu::SuspendNonRetentive(GuestPhysAddr pc, uint64_t opaque) {
+  wait_ = Wait::kSuspend;
+  resume_ = Resume{pc, opaque};
+}
+
+void Vcpu::Wake() {
+  HV_CHECK(!loaded_, "Wake on a loaded vCPU");
+  wait_ = Wait::kNone;
+  if (resume_) {
+    const Resume resume = *resume_;
+    resume_.reset();
+    Start(resume.pc, resume.opaque);
+  }
 }
 
 void Vcpu::SetTimer(uint64_t deadline) {

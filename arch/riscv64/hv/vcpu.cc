@@ -108,11 +108,7 @@ void EnableHostTimerInterrupt() {
   HV_CSR_SET(sie, kSieStie);
 }
 
-void WaitForInterrupt() {
-  // SAFETY: wfi has no operands and only stalls the hart; it returns when an
-  // interrupt enabled in sie is pending (or spuriously).
-  asm volatile("wfi" ::: "memory");
-}
+void WaitForInterrupt() { Wfi(); }
 
 void SetGuestTimer(uint64_t deadline) { HV_CSR_WRITE(vstimecmp, deadline); }
 

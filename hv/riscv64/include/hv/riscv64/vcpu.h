@@ -47,8 +47,14 @@ class Vcpu {
   void Stop() {
     started_ = false;
     wait_ = Wait::kNone;
+    resume_.reset();
   }
   void SetWait(Wait wait) { wait_ = wait; }
+  // HSM non-retentive suspend: waits like WFI, and on wake-up restarts at
+  // `pc` with a1 = `opaque` (Start) instead of resuming where it was.
+  void SuspendNonRetentive(GuestPhysAddr pc, uint64_t opaque);
+  // Ends the wait (the scheduler saw a wake-up). REQUIRES: !loaded().
+  void Wake();
 
   // Sstc: the guest's timer (vstimecmp).
   void SetTimer(uint64_t deadline);
@@ -80,6 +86,11 @@ class Vcpu {
   bool started_ = false;
   bool loaded_ = false;
   Wait wait_ = Wait::kNone;
+  struct Resume {
+    GuestPhysAddr pc;
+    uint64_t opaque;
+  };
+  std::optional<Resume> resume_;
 };
 
 }  // namespace hv::riscv64
