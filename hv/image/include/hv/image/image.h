@@ -28,7 +28,7 @@ struct ImageVm {
 // Provided by each image: its VMs, at most kMaxVms.
 std::span<const ImageVm> ImageVms();
 
-inline constexpr size_t kMaxVms = 8;
+inline constexpr size_t kMaxVms = 12;
 
 }  // namespace hv::image
 
