@@ -12,6 +12,7 @@ def _header_guard(path):
 def _embedded_sources_impl(ctx):
     src = ctx.file.src
     symbol = ctx.attr.symbol
+
     # The assembler reads `src` through .incbin, which the compiler's .d
     # file does not list; Bazel prunes a C++ action's inputs to its .d file,
     # so without more the .o would not be rebuilt when `src` changes. The .S

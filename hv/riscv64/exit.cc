@@ -31,10 +31,8 @@ void Report(const Vcpu& vcpu, const char* what, std::optional<uint64_t> gpa,
 ExitAction StopVm(Vcpu& vcpu, StopReason reason, const char* what, std::optional<uint64_t> gpa,
                   std::optional<uint32_t> insn = std::nullopt) {
   Report(vcpu, what, gpa, insn);
-  vcpu.vm().End(VmOutcome{.end = VmEnd::kStopped,
-                          .stop = reason,
-                          .gpa = gpa.value_or(0),
-                          .pc = vcpu.regs().sepc});
+  vcpu.vm().End(VmOutcome{
+      .end = VmEnd::kStopped, .stop = reason, .gpa = gpa.value_or(0), .pc = vcpu.regs().sepc});
   return ExitAction::kVmEnded;
 }
 
@@ -60,8 +58,7 @@ ExitAction HandleGuestPageFault(Vcpu& vcpu) {
   rv::VcpuRegs& regs = vcpu.regs();
   const GuestPhysAddr gpa = FaultGuestPhysAddr(regs.htval, regs.stval);
   if (regs.scause == static_cast<uint64_t>(Exception::kInstructionGuestPageFault)) {
-    return StopVm(vcpu, StopReason::kFetchOutsideRam, "instruction fetch outside RAM",
-                  gpa.value());
+    return StopVm(vcpu, StopReason::kFetchOutsideRam, "instruction fetch outside RAM", gpa.value());
   }
   const GuestPageFault fault{
       .kind = regs.scause == static_cast<uint64_t>(Exception::kLoadGuestPageFault)
@@ -78,7 +75,7 @@ ExitAction HandleGuestPageFault(Vcpu& vcpu) {
       return ExitAction::kResume;
     case MmioAction::kInjectAccessFault: {
       const Exception cause = fault.kind == rv::AccessKind::kLoad ? Exception::kLoadAccessFault
-                                                                   : Exception::kStoreAccessFault;
+                                                                  : Exception::kStoreAccessFault;
       rv::InjectGuestException(regs, static_cast<uint64_t>(cause), regs.stval);
       return ExitAction::kResume;
     }

@@ -36,8 +36,7 @@ TEST(GuestConsole, AGuestCannotForgeAHypervisorLine) {
   StringSink out;
   GuestConsole console("evil", out);
   console.Write(Bytes("HV_TEST_RESULT: PASS\n\rHV_TEST_RESULT: PASS\x1b[2K\n"));
-  EXPECT_EQ(out.text,
-            "[evil] HV_TEST_RESULT: PASS\n[evil] HV_TEST_RESULT: PASS.[2K\n");
+  EXPECT_EQ(out.text, "[evil] HV_TEST_RESULT: PASS\n[evil] HV_TEST_RESULT: PASS.[2K\n");
   for (size_t start = 0; start < out.text.size();) {
     EXPECT_EQ(out.text.compare(start, 7, "[evil] "), 0);
     start = out.text.find('\n', start) + 1;

@@ -24,8 +24,8 @@ Result<std::pair<uint32_t, uint8_t>> FetchInstruction(const arch::riscv64::VcpuR
   }
   std::array<std::byte, 2> low;
   if (!guest.FetchVirt(GuestVirtAddr(regs.sepc), low).ok()) return Error::kPageFault;
-  const uint16_t first = static_cast<uint16_t>(static_cast<uint16_t>(low[0]) |
-                                               (static_cast<uint16_t>(low[1]) << 8));
+  const uint16_t first =
+      static_cast<uint16_t>(static_cast<uint16_t>(low[0]) | (static_cast<uint16_t>(low[1]) << 8));
   const uint8_t length = HV_TRY(arch::riscv64::InstructionLength(first));
   if (length == 2) return std::pair{static_cast<uint32_t>(first), length};
   if (length != 4) return Error::kUnsupported;
@@ -87,10 +87,10 @@ MmioOutcome EmulateMmio(arch::riscv64::VcpuRegs& regs, const GuestPageFault& fau
   if (access.kind == AccessKind::kLoad) {
     Result<uint64_t> value = bus.Read(fault.gpa, access.width);
     if (!value.ok()) {
-      out.action = value.error() == Error::kNotFound ? MmioAction::kStopVm
-                                                     : MmioAction::kInjectAccessFault;
-      out.failure = value.error() == Error::kNotFound ? MmioFailure::kNoDevice
-                                                      : MmioFailure::kDeviceRefused;
+      out.action =
+          value.error() == Error::kNotFound ? MmioAction::kStopVm : MmioAction::kInjectAccessFault;
+      out.failure =
+          value.error() == Error::kNotFound ? MmioFailure::kNoDevice : MmioFailure::kDeviceRefused;
       return out;
     }
     out.value = arch::riscv64::ExtendLoadValue(access, *value);

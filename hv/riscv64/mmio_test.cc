@@ -124,9 +124,12 @@ TEST_F(MmioTest, EveryLoadWidthAndExtension) {
     uint64_t expect;
   };
   const Case cases[] = {
-      {"lb", 0, 1, 0xffff'ffff'ffff'ff88},  {"lh", 1, 2, 0xffff'ffff'ffff'8788},
-      {"lw", 2, 4, 0xffff'ffff'8586'8788},  {"ld", 3, 8, 0x8182'8384'8586'8788},
-      {"lbu", 4, 1, 0x88},                  {"lhu", 5, 2, 0x8788},
+      {"lb", 0, 1, 0xffff'ffff'ffff'ff88},
+      {"lh", 1, 2, 0xffff'ffff'ffff'8788},
+      {"lw", 2, 4, 0xffff'ffff'8586'8788},
+      {"ld", 3, 8, 0x8182'8384'8586'8788},
+      {"lbu", 4, 1, 0x88},
+      {"lhu", 5, 2, 0x8788},
       {"lwu", 6, 4, 0x8586'8788},
   };
   for (const Case& c : cases) {

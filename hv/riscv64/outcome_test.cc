@@ -9,7 +9,8 @@ namespace {
 TEST(Expectation, CleanShutdownNeedsReasonNone) {
   const Expectation expect = Expectation::CleanShutdown();
   EXPECT_TRUE(expect.Matches({.end = VmEnd::kShutdown}));
-  EXPECT_FALSE(expect.Matches({.end = VmEnd::kShutdown, .shutdown = ShutdownReason::kSystemFailure}));
+  EXPECT_FALSE(
+      expect.Matches({.end = VmEnd::kShutdown, .shutdown = ShutdownReason::kSystemFailure}));
   EXPECT_FALSE(expect.Matches({.end = VmEnd::kReboot}));
   EXPECT_FALSE(expect.Matches({.end = VmEnd::kStopped, .stop = StopReason::kHalted}));
   EXPECT_FALSE(expect.Matches({.end = VmEnd::kStillRunning}));
@@ -31,12 +32,11 @@ TEST(Expectation, StoppedChecksReasonAndAddress) {
 
 TEST(Expectation, Describes) {
   char buf[128];
-  EXPECT_EQ(std::string(DescribeOutcome({.end = VmEnd::kStopped,
-                                         .stop = StopReason::kFetchOutsideRam,
-                                         .gpa = 0x10,
-                                         .pc = 0x10},
-                                        buf)),
-            "stopped: instruction fetch outside RAM (gpa 0x10, pc 0x10)");
+  EXPECT_EQ(
+      std::string(DescribeOutcome(
+          {.end = VmEnd::kStopped, .stop = StopReason::kFetchOutsideRam, .gpa = 0x10, .pc = 0x10},
+          buf)),
+      "stopped: instruction fetch outside RAM (gpa 0x10, pc 0x10)");
   EXPECT_EQ(std::string(DescribeExpectation(Expectation::CleanShutdown(), buf)),
             "shutdown (reason: none)");
   EXPECT_EQ(std::string(DescribeExpectation(Expectation::StillRunning(), buf)), "still running");

@@ -27,8 +27,8 @@ void VcpuSbiEnvironment::SendIpi(uint64_t hart) {
 
 void VcpuSbiEnvironment::RemoteFenceI(uint64_t /*hart*/) { rv::FenceGuestInstructions(); }
 
-void VcpuSbiEnvironment::RemoteSfenceVma(uint64_t /*hart*/, uint64_t /*start*/,
-                                         uint64_t /*size*/, std::optional<uint64_t> /*asid*/) {
+void VcpuSbiEnvironment::RemoteSfenceVma(uint64_t /*hart*/, uint64_t /*start*/, uint64_t /*size*/,
+                                         std::optional<uint64_t> /*asid*/) {
   // Over-approximated: everything of this VMID. Other vCPUs flush on load.
   rv::FlushGuestTlb();
 }
@@ -43,8 +43,7 @@ void VcpuSbiEnvironment::StartHart(uint64_t hart, GuestPhysAddr start_addr, uint
 
 void VcpuSbiEnvironment::StopSelf() { vcpu_.Stop(); }
 
-void VcpuSbiEnvironment::SuspendSelf(bool retentive, GuestPhysAddr resume_addr,
-                                     uint64_t opaque) {
+void VcpuSbiEnvironment::SuspendSelf(bool retentive, GuestPhysAddr resume_addr, uint64_t opaque) {
   if (retentive) {
     // Resumes after the ecall with SUCCESS.
     rv::VcpuRegs& regs = vcpu_.regs();

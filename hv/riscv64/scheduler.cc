@@ -7,9 +7,7 @@ namespace {
 
 namespace rv = arch::riscv64;
 
-bool Runnable(const Vcpu& vcpu) {
-  return vcpu.started() && !vcpu.vm().ended();
-}
+bool Runnable(const Vcpu& vcpu) { return vcpu.started() && !vcpu.vm().ended(); }
 
 }  // namespace
 

@@ -82,8 +82,7 @@ Result<void> Vm::Setup(const VmConfig& config, GuestPhysAddr uart, uint64_t uart
                        GuestPhysAddr plic, std::span<const fdt::RegEntry> virtio_slots) {
   const uint64_t ram_end = config.ram_base.value() + config.ram_size;
   if (config.dtb.size() > config.ram_size) return Error::kInvalidArgs;
-  const GuestPhysAddr dtb_gpa(
-      (ram_end - config.dtb.size()) & ~(kDtbAlignment - 1));
+  const GuestPhysAddr dtb_gpa((ram_end - config.dtb.size()) & ~(kDtbAlignment - 1));
   if (dtb_gpa.value() < config.ram_base.value()) return Error::kInvalidArgs;
   // The image must lie in RAM below the device tree; the entry inside it.
   if (!InRange(config.ram_base, dtb_gpa.value() - config.ram_base.value(), config.image_gpa,

@@ -1,7 +1,7 @@
+#include "testing/guests/riscv64/guest_args.h"
 #include <hv/fdt/fdt.h>
 #include <hv/fdt/machine.h>
 #include <ktest/ktest.h>
-#include "testing/guests/riscv64/guest_args.h"
 
 namespace hv::guests {
 

@@ -46,8 +46,8 @@ const ImageVm kVms[] = {
      .expect = Expectation::Stopped(StopReason::kBadMmioInstruction, 0x1000'0000)},
     {.config = Hostile("fld", guests::DtIsolationFldUart()),
      .expect = Expectation::Stopped(StopReason::kBadMmioInstruction, 0x1000'0000)},
-    {.config = configs::VirtGuestWith("bystander", guests::HelloGuest(), guests::DtSmall(),
-                                      kSmallRam)},
+    {.config =
+         configs::VirtGuestWith("bystander", guests::HelloGuest(), guests::DtSmall(), kSmallRam)},
 };
 
 std::span<const ImageVm> ImageVms() { return kVms; }

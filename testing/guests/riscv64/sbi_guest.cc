@@ -85,9 +85,9 @@ TEST(Base, VersionsAndIds) {
 }
 
 TEST(Base, ProbesEveryExtension) {
-  for (uint64_t eid : {sbi::kExtBase, sbi::kExtTime, sbi::kExtIpi, sbi::kExtRfence, sbi::kExtHsm,
-                       sbi::kExtSrst, sbi::kExtDbcn, uint64_t{0x00}, uint64_t{0x01},
-                       uint64_t{0x02}, uint64_t{0x08}}) {
+  for (uint64_t eid :
+       {sbi::kExtBase, sbi::kExtTime, sbi::kExtIpi, sbi::kExtRfence, sbi::kExtHsm, sbi::kExtSrst,
+        sbi::kExtDbcn, uint64_t{0x00}, uint64_t{0x01}, uint64_t{0x02}, uint64_t{0x08}}) {
     const SbiRet r = sbi::Call(sbi::kExtBase, 3, eid);
     EXPECT_EQ(r.error, sbi::kSuccess);
     EXPECT_EQ(r.value, 1u) << "extension " << eid;
@@ -156,7 +156,7 @@ TEST(Hsm, StatusAndBadRequests) {
             sbi::kErrInvalidParam);
   EXPECT_EQ(sbi::Call(sbi::kExtHsm, 0, 1, 0x1000).error, sbi::kErrInvalidAddress);  // not RAM
   EXPECT_EQ(sbi::Call(sbi::kExtHsm, 0, 1, Addr(sbi_guest_secondary_entry) + 1).error,
-            sbi::kErrInvalidAddress);  // misaligned
+            sbi::kErrInvalidAddress);                                          // misaligned
   EXPECT_EQ(sbi::Call(sbi::kExtHsm, 3, 0x1234).error, sbi::kErrInvalidParam);  // suspend type
   EXPECT_EQ(sbi::Call(sbi::kExtHsm, 3, 0x8000'0000, 0x10).error, sbi::kErrInvalidAddress);
   EXPECT_EQ(sbi::Call(sbi::kExtHsm, 4).error, sbi::kErrNotSupported);
@@ -234,7 +234,7 @@ TEST(Legacy, ConsoleTimerAndUnsupported) {
       EXPECT_EQ(sbi::Call(0x01, 0, static_cast<uint8_t>(c)).error, 0);
     }
   }
-  EXPECT_EQ(sbi::Call(0x02, 0).error, -1);  // getchar: nothing to read
+  EXPECT_EQ(sbi::Call(0x02, 0).error, -1);    // getchar: nothing to read
   EXPECT_EQ(sbi::Call(0x00, 0, 0).error, 0);  // legacy set_timer
   EXPECT_TRUE(TimerInterruptPending());
   EXPECT_EQ(sbi::Call(0x00, 0, 0).error, 0);

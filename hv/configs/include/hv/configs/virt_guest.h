@@ -22,8 +22,7 @@ inline constexpr uint64_t kVirtGuestRamSize = uint64_t{64} << 20;
 
 inline riscv64::VmConfig VirtGuestWith(std::string_view name, std::span<const std::byte> image,
                                        std::span<const std::byte> dtb,
-                                       uint64_t ram_size = kVirtGuestRamSize,
-                                       uint32_t vcpus = 1) {
+                                       uint64_t ram_size = kVirtGuestRamSize, uint32_t vcpus = 1) {
   return riscv64::VmConfig{
       .name = name,
       .ram_base = GuestPhysAddr(kVirtGuestRamBase),

@@ -38,10 +38,10 @@
 namespace hv::riscv64 {
 
 enum class ExitAction : uint8_t {
-  kResume,  // enter the same vCPU again
-  kYield,   // the time slice ended: let the scheduler pick
-  kWait,    // the vCPU waits (WFI, HSM suspend) or stopped (HSM stop)
-  kVmEnded, // the VM ended (shutdown, reboot, stopped)
+  kResume,   // enter the same vCPU again
+  kYield,    // the time slice ended: let the scheduler pick
+  kWait,     // the vCPU waits (WFI, HSM suspend) or stopped (HSM stop)
+  kVmEnded,  // the VM ended (shutdown, reboot, stopped)
 };
 
 // Handles the exit recorded in vcpu.regs() (scause, stval, htval, htinst).

@@ -72,9 +72,9 @@ const char* MmioFailureName(MmioFailure failure);
 struct MmioOutcome {
   MmioAction action = MmioAction::kEmulated;
   MmioFailure failure = MmioFailure::kNone;
-  uint32_t insn = 0;    // the instruction bits, when fetched (else 0)
-  uint8_t width = 0;    // bytes accessed, when decoded
-  uint64_t value = 0;   // the value read or written (emulated accesses)
+  uint32_t insn = 0;   // the instruction bits, when fetched (else 0)
+  uint8_t width = 0;   // bytes accessed, when decoded
+  uint64_t value = 0;  // the value read or written (emulated accesses)
 };
 
 // Emulates the access that caused `fault` on `bus`. Updates `regs` (the
