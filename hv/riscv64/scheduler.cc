@@ -14,6 +14,8 @@ bool Runnable(const Vcpu& vcpu) { return vcpu.started() && !vcpu.vm().ended(); }
 Result<void> Scheduler::AddVm(Vm& vm) {
   if (count_ + vm.num_vcpus() > kMaxVcpus) return Error::kNoMemory;
   for (uint32_t i = 0; i < vm.num_vcpus(); ++i) vcpus_[count_++] = &vm.vcpu(i);
+  // The first pick is the first vCPU added.
+  cursor_ = count_ - 1;
   return Ok();
 }
 

@@ -1,6 +1,6 @@
 // Time-slicing vCPUs (of one or several VMs) on this physical hart.
 //
-// Round robin over the vCPUs that can run: started, and not waiting (or
+// Round robin, in the order the VMs were added, over the vCPUs that can run: started, and not waiting (or
 // waiting with a wake-up pending). Each gets a slice of kSliceTicks of the
 // `time` CSR, enforced by the HS timer (stimecmp): when it fires the guest
 // exits and the next runnable vCPU takes the hart, so a guest that spins,
