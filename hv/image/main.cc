@@ -27,6 +27,7 @@ constexpr uint64_t kHgatpModeSv39x4 = 8;
 class HostConsole final : public devices::CharSink {
  public:
   void Write(std::span<const std::byte> bytes) override {
+    // SAFETY: viewing bytes as chars (same size, char may alias anything).
     ConsoleWrite(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
 };

@@ -57,7 +57,19 @@ bool TimerInterruptPending() {
   return g_timer_interrupts != before;
 }
 
-uint64_t Addr(void (*fn)()) { return reinterpret_cast<uint64_t>(fn); }
+// A function's address as the guest-physical address SBI takes (MMU off).
+uint64_t Addr(void (*fn)()) {
+  // SAFETY: only the address value is taken; nothing is accessed.
+  return reinterpret_cast<uint64_t>(fn);
+}
+
+// A buffer's address as the guest-physical address DBCN takes (MMU off).
+template <typename T>
+uint64_t Addr(T* p) {
+  // SAFETY: only the address value is taken; the SBI implementation checks
+  // and accesses it through guest memory.
+  return reinterpret_cast<uint64_t>(p);
+}
 
 // Polls hart 1's HSM state until it is `state` (or 2 s pass).
 bool WaitForHart1(uint64_t state) {
@@ -214,14 +226,14 @@ alignas(8) const char kMessage[] = "dbcn console_write\n";
 
 TEST(Dbcn, WritesReadsAndRefusesBadBuffers) {
   const uint64_t n = sizeof(kMessage) - 1;
-  SbiRet r = sbi::Call(sbi::kExtDbcn, 0, n, reinterpret_cast<uint64_t>(kMessage), 0);
+  SbiRet r = sbi::Call(sbi::kExtDbcn, 0, n, Addr(kMessage), 0);
   EXPECT_EQ(r.error, sbi::kSuccess);
   EXPECT_EQ(r.value, n);
-  EXPECT_EQ(sbi::Call(sbi::kExtDbcn, 0, n, reinterpret_cast<uint64_t>(kMessage), 1).error,
+  EXPECT_EQ(sbi::Call(sbi::kExtDbcn, 0, n, Addr(kMessage), 1).error,
             sbi::kErrInvalidParam);  // base_addr_hi
   EXPECT_EQ(sbi::Call(sbi::kExtDbcn, 0, 16, 0x1000, 0).error, sbi::kErrInvalidParam);  // not RAM
   char in[8] = {};
-  r = sbi::Call(sbi::kExtDbcn, 1, sizeof(in), reinterpret_cast<uint64_t>(in), 0);
+  r = sbi::Call(sbi::kExtDbcn, 1, sizeof(in), Addr(in), 0);
   EXPECT_EQ(r.error, sbi::kSuccess);
   EXPECT_EQ(r.value, 0u);  // no input
   EXPECT_EQ(sbi::Call(sbi::kExtDbcn, 2, '\n').error, sbi::kSuccess);
