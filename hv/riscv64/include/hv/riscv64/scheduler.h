@@ -1,14 +1,12 @@
 // Time-slicing vCPUs (of one or several VMs) on this physical hart.
 //
-// Round robin, in the order the VMs were added, over the vCPUs that can run: started, and not waiting (or
-// waiting with a wake-up pending). Each gets a slice of kSliceTicks of the
-// `time` CSR, enforced by the HS timer (stimecmp): when it fires the guest
-// exits and the next runnable vCPU takes the hart, so a guest that spins,
-// floods the hypervisor with ecalls or keeps interrupts pending cannot
-// starve the others. When nothing can run, the hart sleeps (wfi, with
-// sstatus.SIE off) until the earliest guest timer. If nothing can run and
-// no guest timer is armed, the remaining VMs can never make progress and
-// are ended as kHalted.
+// Round robin, in the order the VMs were added, over the vCPUs that can run: started, and not
+// waiting (or waiting with a wake-up pending). Each gets a slice of kSliceTicks of the `time` CSR,
+// enforced by the HS timer (stimecmp): when it fires the guest exits and the next runnable vCPU
+// takes the hart, so a guest that spins, floods the hypervisor with ecalls or keeps interrupts
+// pending cannot starve the others. When nothing can run, the hart sleeps (wfi, with sstatus.SIE
+// off) until the earliest guest timer. If nothing can run and no guest timer is armed, the
+// remaining VMs can never make progress and are ended as kHalted.
 //
 // Switching between vCPUs saves the old one's VS CSRs and FP state and loads
 // the new one's, with its VM's hgatp (G-stage space, per-VM VMID).
