@@ -82,12 +82,21 @@ bool Judge(std::span<const image::ImageVm> specs, std::span<Vm* const> vms) {
     const image::ImageVm& spec = specs[i];
     char got[128] = "not created";
     char want[128];
-    const bool ok = vms[i] != nullptr && spec.expect.Matches(vms[i]->outcome());
+    const bool ended_as_expected = vms[i] != nullptr && spec.expect.Matches(vms[i]->outcome());
+    const char* device_problem = nullptr;
+    if (vms[i] != nullptr && spec.check_devices != nullptr) {
+      device_problem = spec.check_devices(vms[i]->virtio().Report());
+    }
+    const bool ok = ended_as_expected && device_problem == nullptr;
     if (vms[i] != nullptr) riscv64::DescribeOutcome(vms[i]->outcome(), got);
     riscv64::DescribeExpectation(spec.expect, want);
     Printf("hv:   %-4s %.*s: %s", ok ? "ok" : "FAIL", static_cast<int>(spec.config.name.size()),
            spec.config.name.data(), got);
-    if (!ok) Printf(" (expected %s)", want);
+    if (!ended_as_expected) Printf(" (expected %s)", want);
+    if (device_problem != nullptr) Printf("; devices: %s", device_problem);
+    if (vms[i] != nullptr && spec.check_devices != nullptr && device_problem == nullptr) {
+      Printf("; devices as expected");
+    }
     Printf("\n");
     all = all && ok;
   }

@@ -72,6 +72,10 @@ ExitAction HandleGuestPageFault(Vcpu& vcpu) {
   const MmioOutcome out = EmulateMmio(regs, fault, guest, vcpu.vm().bus());
   switch (out.action) {
     case MmioAction::kEmulated:
+      // A QueueNotify store has run the queue already (and raised the
+      // used-buffer interrupt, VSEIP through the PLIC); continue what it
+      // left at its budget and report a device that now needs a reset.
+      vcpu.vm().PollDevices();
       return ExitAction::kResume;
     case MmioAction::kInjectAccessFault: {
       const Exception cause = fault.kind == rv::AccessKind::kLoad ? Exception::kLoadAccessFault

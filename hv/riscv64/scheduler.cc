@@ -42,7 +42,18 @@ Vcpu* Scheduler::PickNext(uint64_t now) {
   return nullptr;
 }
 
+void Scheduler::PollDevices() {
+  for (size_t i = 0; i < count_; ++i) {
+    // Once per VM: its first vCPU.
+    if (vcpus_[i]->id() == 0) vcpus_[i]->vm().PollDevices();
+  }
+}
+
 bool Scheduler::Idle() {
+  for (size_t i = 0; i < count_; ++i) {
+    // Device work can raise an interrupt that wakes a vCPU: no sleeping.
+    if (vcpus_[i]->vm().has_pending_device_work()) return true;
+  }
   std::optional<uint64_t> earliest;
   for (size_t i = 0; i < count_; ++i) {
     const Vcpu& vcpu = *vcpus_[i];
@@ -83,6 +94,9 @@ void Scheduler::RunSlice(Vcpu& vcpu) {
 
 void Scheduler::Run(std::span<Vm* const> must_end) {
   while (!AllEnded(must_end)) {
+    // Device work left by notifications may raise the interrupt a waiting
+    // vCPU needs to wake up.
+    PollDevices();
     Vcpu* next = PickNext(rv::ReadTime());
     if (next == nullptr) {
       if (Idle()) continue;

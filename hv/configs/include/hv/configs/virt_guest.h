@@ -7,6 +7,8 @@
 //   VirtGuestWith(name, image, dtb, ram_size)
 //                                 the same machine from another tree built on
 //                                 virt_guest.dtsi (other RAM size, bootargs)
+//   VirtGuestVirtioSlot(n)        the base of virtio-mmio slot n, for the
+//                                 config's virtio devices
 #ifndef HV_CONFIGS_VIRT_GUEST_H_
 #define HV_CONFIGS_VIRT_GUEST_H_
 
@@ -19,6 +21,14 @@ namespace hv::configs {
 
 inline constexpr uint64_t kVirtGuestRamBase = 0x8000'0000;
 inline constexpr uint64_t kVirtGuestRamSize = uint64_t{64} << 20;
+
+// virt_guest.dtsi has 8 virtio-mmio slots: slot n (0..7) at
+// 0x1000_1000 + n * 0x1000 with PLIC source n + 1, as on QEMU virt (where
+// devices fill the slots from the last one down).
+inline constexpr int kVirtGuestVirtioSlots = 8;
+inline constexpr GuestPhysAddr VirtGuestVirtioSlot(int n) {
+  return GuestPhysAddr(0x1000'1000 + 0x1000 * static_cast<uint64_t>(n));
+}
 
 inline riscv64::VmConfig VirtGuestWith(std::string_view name, std::span<const std::byte> image,
                                        std::span<const std::byte> dtb,

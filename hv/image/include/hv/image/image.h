@@ -2,9 +2,9 @@
 // is expected of each. An image provides ImageVms(); //hv/image:main
 // provides KernelMain, which boots the hypervisor, builds and runs the VMs,
 // and when every VM has ended (those expected to run forever are ended
-// then) compares each outcome with its expectation, prints a summary and,
-// if all match, the test-pass sentinel, and stops the machine with success
-// exactly when all match.
+// then) compares each outcome with its expectation (and runs its device
+// check, if any), prints a summary and, if all match, the test-pass
+// sentinel, and stops the machine with success exactly when all match.
 //
 //   const hv::image::ImageVm kVms[] = {
 //       {.config = {.name = "sbi", .image = SbiGuest(), .dtb = VirtGuestDtb()},
@@ -16,6 +16,7 @@
 
 #include <hv/base/std.h>
 #include <hv/riscv64/outcome.h>
+#include <hv/riscv64/virtio_devices.h>
 #include <hv/riscv64/vm_config.h>
 
 namespace hv::image {
@@ -23,6 +24,11 @@ namespace hv::image {
 struct ImageVm {
   riscv64::VmConfig config;
   riscv64::Expectation expect = riscv64::Expectation::CleanShutdown();
+  // If set, run once the VM has ended, on what its virtio devices hold and
+  // did (the RAM disk's bytes, request and byte counts, resets): returns
+  // nullptr when satisfied, else what is wrong, which is printed and fails
+  // the image like an unmet expectation.
+  const char* (*check_devices)(const riscv64::VirtioReport& report) = nullptr;
 };
 
 // Provided by each image: its VMs, at most kMaxVms.

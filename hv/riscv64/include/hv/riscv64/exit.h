@@ -4,8 +4,9 @@
 //   cause                          handled by
 //   ecall from VS-mode (10)        SBI: HandleSbiCall over VcpuSbiEnvironment
 //                                  (sbi_env.h); results in a0/a1, sepc += 4
-//   load/store guest-page fault    MMIO emulation on the VM's bus (mmio.h)
-//     (21, 23)
+//   load/store guest-page fault    MMIO emulation on the VM's bus (mmio.h),
+//     (21, 23)                     then the VM's virtio devices are polled
+//                                  (virtio_devices.h)
 //   instruction guest-page fault   the guest runs outside RAM: VM stopped
 //     (20)
 //   virtual instruction (22)       WFI: the vCPU waits for an interrupt it

@@ -4,8 +4,10 @@
 // waiting (or waiting with a wake-up pending). Each gets a slice of kSliceTicks of the `time` CSR,
 // enforced by the HS timer (stimecmp): when it fires the guest exits and the next runnable vCPU
 // takes the hart, so a guest that spins, floods the hypervisor with ecalls or keeps interrupts
-// pending cannot starve the others. When nothing can run, the hart sleeps (wfi, with sstatus.SIE
-// off) until the earliest guest timer. If nothing can run and no guest timer is armed, the
+// pending cannot starve the others. Before each pick the VMs' virtio devices are polled (work left
+// at a notification's budget runs, and its interrupt can wake a vCPU waiting in WFI). When nothing
+// can run, the hart sleeps (wfi, with sstatus.SIE off) until the earliest guest timer, unless
+// device work is pending. If nothing can run, no device has work and no guest timer is armed, the
 // remaining VMs can never make progress and are ended as kHalted.
 //
 // Switching between vCPUs saves the old one's VS CSRs and FP state and loads
@@ -37,7 +39,10 @@ class Scheduler {
   bool AllEnded(std::span<Vm* const> vms) const;
   // The next runnable vCPU after the current one, round robin.
   Vcpu* PickNext(uint64_t now);
-  // Sleeps until the earliest guest timer; false if there is none.
+  // Polls every VM's virtio devices.
+  void PollDevices();
+  // Sleeps until the earliest guest timer; false if there is none. Returns
+  // at once (true) while some device has work pending.
   bool Idle();
   void SwitchTo(Vcpu* next);
   // Runs `vcpu` until it yields, waits or its VM ends.

@@ -4,8 +4,10 @@
 // Built from a VmConfig by Vm::Create into caller-provided storage (the
 // devices point at each other and at the VM, so a Vm never moves). Creation
 // maps fresh zeroed RAM, copies the image and the device tree in through
-// guestmem, places the devices where the device tree says and starts vCPU 0
-// at the entry point with a0 = 0, a1 = the device tree's address.
+// guestmem, places the devices where the device tree says (the configured
+// virtio devices in their slots, with the RAM disk in a frame of its own)
+// and starts vCPU 0 at the entry point with a0 = 0, a1 = the device tree's
+// address.
 #ifndef HV_RISCV64_VM_H_
 #define HV_RISCV64_VM_H_
 
@@ -22,6 +24,7 @@
 #include <hv/riscv64/guest_console.h>
 #include <hv/riscv64/outcome.h>
 #include <hv/riscv64/vcpu.h>
+#include <hv/riscv64/virtio_devices.h>
 #include <hv/riscv64/vm_config.h>
 #include <mm/frame.h>
 #include <mm/phys_mem.h>
@@ -53,8 +56,10 @@ class Vm final : public devices::PlicTarget {
   // returns it. Errors, with nothing left in `slot`: kInvalidArgs for a
   // config that contradicts itself or its device tree (RAM, hart count,
   // image or tree not fitting in RAM, a device missing from the tree or
-  // malformed), kUnsupported for more than kMaxVcpus, kNoMemory when frames
-  // run out.
+  // malformed; a virtio device in a slot the tree does not have, two in
+  // one slot, a RAM disk of a bad size or an image larger than it, console
+  // input beyond its buffer), kUnsupported for more than kMaxVcpus,
+  // kNoMemory when frames run out.
   static Result<Vm*> Create(std::optional<Vm>& slot, const VmConfig& config,
                             const VmResources& resources);
 
@@ -71,11 +76,20 @@ class Vm final : public devices::PlicTarget {
   GuestConsole& console() { return console_; }
   uint32_t num_vcpus() const { return num_vcpus_; }
   Vcpu& vcpu(uint32_t id) { return *vcpus_[id]; }
+  const VirtioDevices& virtio() const { return virtio_; }
+
+  // Runs device work left over from notifications and reports devices that
+  // need a reset (VirtioDevices::Poll); nothing once the VM has ended.
+  void PollDevices() {
+    if (!ended()) virtio_.Poll();
+  }
+  bool has_pending_device_work() const { return !ended() && virtio_.has_pending_work(); }
 
   const VmOutcome& outcome() const { return outcome_; }
   bool ended() const { return outcome_.end != VmEnd::kRunning; }
   // Ends the VM (first call wins): every vCPU stops, the console is flushed
-  // and the hypervisor prints one line saying how it ended.
+  // and the hypervisor prints one line saying how it ended, and one per
+  // virtio device saying what it did.
   void End(const VmOutcome& outcome);
 
   // PlicTarget: context 2n + 1 is vCPU n's S-mode external interrupt (VSEIP);
@@ -83,8 +97,12 @@ class Vm final : public devices::PlicTarget {
   void SetExternalInterrupt(uint32_t context, bool pending) override;
 
  private:
-  Result<void> Setup(const VmConfig& config, GuestPhysAddr uart, uint64_t uart_size,
-                     GuestPhysAddr plic, std::span<const fdt::RegEntry> virtio_slots);
+  Result<void> Setup(const VmConfig& config, const VmResources& resources, GuestPhysAddr uart,
+                     uint64_t uart_size, GuestPhysAddr plic,
+                     std::span<const VirtioDevices::Slot> virtio_slots);
+  // Takes the RAM disk's frame and adds the virtio-blk device in `slot`.
+  Result<void> AddVirtioBlk(const VirtioBlkConfig& config, const VirtioDevices::Slot& slot,
+                            const VmResources& resources);
 
   std::string_view name_;
   GuestSpace space_;
@@ -93,6 +111,9 @@ class Vm final : public devices::PlicTarget {
   devices::Plic plic_;
   devices::Ns16550a uart_;
   devices::VirtioMmioEmptySlot empty_slot_;
+  // The RAM disk (before virtio_, which uses it, so that it goes after).
+  mm::Frame disk_frame_;
+  VirtioDevices virtio_;
   uint32_t num_vcpus_;
   std::array<std::optional<Vcpu>, kMaxVcpus> vcpus_;
   VmOutcome outcome_;
