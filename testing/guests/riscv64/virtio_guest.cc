@@ -262,6 +262,7 @@ void OnInterrupt(uint64_t scause, rv::TrapFrame&) {
 
 // Waits in WFI (interrupts off, taken right after each wake-up) until hart
 // 0 has taken more than `before` block-device interrupts or 100 ms passed.
+// True only if the interrupt ended the wait (not the 100 ms timer).
 bool WaitForBlkInterrupt(int before) {
   g_timed_out = false;
   sbi::Call(sbi::kExtTime, 0, Now() + 100 * kTicksPerMs);
@@ -271,7 +272,7 @@ bool WaitForBlkInterrupt(int before) {
     HV_CSR_CLEAR(sstatus, rv::kSstatusSie);
   }
   sbi::Call(sbi::kExtTime, 0, ~uint64_t{0});
-  return g_blk_interrupts > before;
+  return g_blk_interrupts > before && !g_timed_out;
 }
 
 // One request, completed by the device's interrupt: submit, notify, wait in
