@@ -20,11 +20,10 @@
 #include <devices/virtio.h>
 #include <devices/virtio_mmio.h>
 #include <hv/base/format.h>
-#include <hv/fdt/fdt.h>
-#include <hv/fdt/machine.h>
 #include <ktest/ktest.h>
 
 #include "testing/guests/riscv64/virtio_guest_spec.h"
+#include "testing/guests/riscv64/virtio_guest_support.h"
 
 extern "C" {
 void virtio_guest_waiter_entry();
@@ -42,6 +41,11 @@ namespace spec = hv::guests::virtio_spec;
 using hv::Error;
 using hv::GuestPhysAddr;
 using hv::Result;
+using hv::guests::Gpa;
+using hv::guests::GuestPlic;
+using hv::guests::GuestRam;
+using hv::guests::VirtioMachine;
+using hv::guests::VirtioSlot;
 
 constexpr uint64_t kSeiInterrupt = rv::kScauseInterrupt | 9;
 constexpr uint64_t kStiInterrupt = rv::kScauseInterrupt | 5;
@@ -50,9 +54,8 @@ constexpr uint64_t kSieStie = 1 << 5;
 constexpr uint64_t kTicksPerMs = 10'000;  // timebase 10 MHz
 constexpr uint16_t kQueueSize = 16;
 
-// PLIC contexts: 2n + 1 is hart n's S-mode external interrupt.
-constexpr uint32_t kHart0Context = 1;
-constexpr uint32_t kHart1Context = 3;
+constexpr uint32_t kHart0Context = GuestPlic::kHart0Context;
+constexpr uint32_t kHart1Context = GuestPlic::kHart1Context;
 
 // Guest memory the driver uses: rings, request scratch, data buffers.
 alignas(4096) std::byte g_blk_rings[4096];
@@ -64,62 +67,24 @@ alignas(4096) std::byte g_tx_rings[4096];
 alignas(64) std::byte g_tx_buffer[256];
 alignas(64) std::byte g_rx_buffer[256];
 
-GuestPhysAddr Gpa(const void* p) {
-  // The MMU is off: an object's address is its guest-physical address.
-  return GuestPhysAddr(reinterpret_cast<uintptr_t>(p));
-}
-
 uint64_t Now() { return HV_CSR_READ(time); }
 
-// The guest's PLIC (S-mode contexts), through its registers.
-class Plic {
- public:
-  Plic() : regs_(hv::board::kPlicBase, 0x60'0000) {}
+// The machine and its two devices, once probed.
+const VirtioMachine* g_machine = nullptr;
+const VirtioSlot* g_blk_slot = nullptr;
+const VirtioSlot* g_console_slot = nullptr;
 
-  void SetPriority(uint32_t source, uint32_t priority) { Write(4 * uint64_t{source}, priority); }
-  void Enable(uint32_t context, uint32_t source, bool on) {
-    const uint64_t word = 0x2000 + 0x80 * uint64_t{context} + 4 * uint64_t{source / 32};
-    const uint32_t bits = static_cast<uint32_t>(regs_.Read(word, 4).value());
-    const uint32_t bit = 1u << (source % 32);
-    Write(word, on ? bits | bit : bits & ~bit);
+const VirtioMachine* FindMachine() {
+  if (g_machine == nullptr) {
+    g_machine = hv::guests::ProbeVirtioMachine();
+    if (g_machine != nullptr) {
+      g_blk_slot = g_machine->Find(virtio::kDeviceIdBlock);
+      g_console_slot = g_machine->Find(virtio::kDeviceIdConsole);
+    }
   }
-  void SetThreshold(uint32_t context, uint32_t threshold) {
-    Write(0x20'0000 + 0x1000 * uint64_t{context}, threshold);
-  }
-  uint32_t Claim(uint32_t context) {
-    return static_cast<uint32_t>(regs_.Read(0x20'0004 + 0x1000 * uint64_t{context}, 4).value());
-  }
-  void Complete(uint32_t context, uint32_t source) {
-    Write(0x20'0004 + 0x1000 * uint64_t{context}, source);
-  }
+  return g_machine;
+}
 
- private:
-  void Write(uint64_t offset, uint32_t value) {
-    HV_CHECK(regs_.Write(offset, 4, value).ok(), "PLIC register %#lx", offset);
-  }
-
-  drv::MmioWindow regs_;
-};
-
-struct Slot {
-  uint64_t base = 0;
-  uint64_t size = 0;
-  uint32_t irq = 0;
-  uint32_t device_id = 0;
-};
-
-// What the device tree and the slots' registers say, read once.
-struct Machine {
-  uint64_t ram_base = 0;
-  uint64_t ram_size = 0;
-  std::array<Slot, 8> slots;
-  size_t num_slots = 0;
-  const Slot* blk = nullptr;
-  const Slot* console = nullptr;
-};
-
-std::optional<Machine> g_machine;
-std::optional<drv::IdentityMappedRam> g_ram;
 std::optional<drv::MmioWindow> g_blk_regs;
 std::optional<drv::MmioWindow> g_console_regs;
 std::optional<drv::VirtioMmioDriver> g_blk_mmio;
@@ -128,68 +93,20 @@ std::optional<drv::DriverQueue> g_blk_queue;
 std::optional<drv::VirtioBlkDriver> g_blk;
 std::optional<drv::DriverQueue> g_rx;
 std::optional<drv::DriverQueue> g_tx;
-Plic g_plic;
-
-Result<hv::fdt::Fdt> BootTree() {
-  // SAFETY: the hypervisor passes the device tree's guest-physical address
-  // in a1 and the MMU is off: it is a valid pointer. The header's
-  // totalsize bounds the span; Fdt::Create validates the rest.
-  const auto* blob = reinterpret_cast<const std::byte*>(ktest::Boot().firmware_table);
-  const uint32_t total = (static_cast<uint32_t>(blob[4]) << 24) |
-                         (static_cast<uint32_t>(blob[5]) << 16) |
-                         (static_cast<uint32_t>(blob[6]) << 8) | static_cast<uint32_t>(blob[7]);
-  return hv::fdt::Fdt::Create(std::span(blob, total));
-}
-
-// Reads the tree (RAM, virtio,mmio nodes) and probes every slot.
-const Machine* FindMachine() {
-  if (g_machine.has_value()) return &*g_machine;
-  Result<hv::fdt::Fdt> fdt = BootTree();
-  if (!fdt.ok()) return nullptr;
-  Machine m;
-  std::array<hv::fdt::RegEntry, 1> memory;
-  if (hv::fdt::ReadMemory(*fdt, memory).value_or(0) != 1) return nullptr;
-  m.ram_base = memory[0].address;
-  m.ram_size = memory[0].size;
-  std::array<hv::fdt::Device, 8> nodes;
-  const Result<size_t> found = hv::fdt::FindDevices(*fdt, hv::fdt::kVirtioMmioCompatible, nodes);
-  if (!found.ok()) return nullptr;
-  m.num_slots = *found;
-  for (size_t i = 0; i < m.num_slots; ++i) {
-    Slot& slot = m.slots[i];
-    slot.base = nodes[i].reg.address;
-    slot.size = nodes[i].reg.size;
-    slot.irq = nodes[i].node.ReadU32("interrupts").value_or(0);
-    drv::MmioWindow regs(slot.base, slot.size);
-    drv::VirtioMmioDriver probe(regs);
-    if (probe.ReadReg(virtio::mmio::kMagicValue).value_or(0) != virtio::mmio::kMagic ||
-        probe.ReadReg(virtio::mmio::kVersion).value_or(0) != virtio::mmio::kVersion2) {
-      continue;
-    }
-    slot.device_id = probe.ReadReg(virtio::mmio::kDeviceId).value_or(0);
-  }
-  g_machine = m;
-  for (const Slot& slot : std::span(g_machine->slots).first(m.num_slots)) {
-    if (slot.device_id == virtio::kDeviceIdBlock) g_machine->blk = &slot;
-    if (slot.device_id == virtio::kDeviceIdConsole) g_machine->console = &slot;
-  }
-  g_ram.emplace(GuestPhysAddr(m.ram_base), m.ram_size);
-  return &*g_machine;
-}
+GuestPlic g_plic;
 
 // Resets and brings up the block device: VERSION_1, FLUSH and indirect
 // descriptors, one queue of kQueueSize in guest RAM. Returns the features.
 Result<uint64_t> SetUpBlk() {
-  const Machine* m = FindMachine();
-  if (m == nullptr || m->blk == nullptr) return Error::kNotFound;
-  g_blk_regs.emplace(m->blk->base, m->blk->size);
+  if (FindMachine() == nullptr || g_blk_slot == nullptr) return Error::kNotFound;
+  g_blk_regs.emplace(g_blk_slot->base, g_blk_slot->size);
   g_blk_mmio.emplace(*g_blk_regs);
   const uint64_t features = HV_TRY(g_blk_mmio->Initialize(
       virtio::kDeviceIdBlock, virtio::FeatureBit(virtio::blk::kFeatureFlush) |
                                   virtio::FeatureBit(virtio::kFeatureRingIndirectDesc)));
   const hv::devices::SplitQueue::Layout layout = drv::LayoutRings(Gpa(g_blk_rings), kQueueSize);
   HV_CHECK(drv::RingBytes(kQueueSize) <= sizeof(g_blk_rings), "rings too large");
-  g_blk_queue.emplace(HV_TRY(drv::DriverQueue::Create(*g_ram, layout)));
+  g_blk_queue.emplace(HV_TRY(drv::DriverQueue::Create(GuestRam(), layout)));
   HV_TRY(g_blk_mmio->EnableQueue(0, layout));
   HV_TRY(g_blk_mmio->SetDriverOk());
   g_blk.emplace(*g_blk_mmio, *g_blk_queue, Gpa(g_blk_scratch));
@@ -199,16 +116,15 @@ Result<uint64_t> SetUpBlk() {
 // Brings up the console once: VERSION_1, receive queue 0, transmit queue 1.
 Result<void> SetUpConsole() {
   if (g_tx.has_value()) return hv::Ok();
-  const Machine* m = FindMachine();
-  if (m == nullptr || m->console == nullptr) return Error::kNotFound;
-  g_console_regs.emplace(m->console->base, m->console->size);
+  if (FindMachine() == nullptr || g_console_slot == nullptr) return Error::kNotFound;
+  g_console_regs.emplace(g_console_slot->base, g_console_slot->size);
   g_console_mmio.emplace(*g_console_regs);
   HV_TRY(g_console_mmio->Initialize(virtio::kDeviceIdConsole, 0));
   const hv::devices::SplitQueue::Layout rx = drv::LayoutRings(Gpa(g_rx_rings), kQueueSize);
   const hv::devices::SplitQueue::Layout tx = drv::LayoutRings(Gpa(g_tx_rings), kQueueSize);
-  g_rx.emplace(HV_TRY(drv::DriverQueue::Create(*g_ram, rx)));
+  g_rx.emplace(HV_TRY(drv::DriverQueue::Create(GuestRam(), rx)));
   HV_TRY(g_console_mmio->EnableQueue(virtio::console::kReceiveQueue, rx));
-  g_tx.emplace(HV_TRY(drv::DriverQueue::Create(*g_ram, tx)));
+  g_tx.emplace(HV_TRY(drv::DriverQueue::Create(GuestRam(), tx)));
   HV_TRY(g_console_mmio->EnableQueue(virtio::console::kTransmitQueue, tx));
   return g_console_mmio->SetDriverOk();
 }
@@ -249,7 +165,7 @@ void OnInterrupt(uint64_t scause, rv::TrapFrame&) {
   }
   HV_CHECK(scause == kSeiInterrupt, "unexpected interrupt %#lx", scause);
   const uint32_t source = g_plic.Claim(kHart0Context);
-  if (g_machine.has_value() && g_machine->blk != nullptr && source == g_machine->blk->irq) {
+  if (g_blk_slot != nullptr && source == g_blk_slot->irq) {
     // Acknowledge the device before completing, or its line (still high)
     // would pend the source again.
     g_blk_interrupt_bits = g_blk_interrupt_bits | g_blk_mmio->TakeInterrupts().value();
@@ -306,13 +222,13 @@ bool StartsWithImageText(const std::byte* buf) {
 }
 
 TEST(VirtioGuest, FindsABlockDeviceAndAConsoleInTheDeviceTree) {
-  const Machine* m = FindMachine();
+  const VirtioMachine* m = FindMachine();
   ASSERT_TRUE(m != nullptr);
   EXPECT_EQ(m->num_slots, hv::board::kVirtioMmioSlots);
   int blk = 0;
   int console = 0;
   for (size_t i = 0; i < m->num_slots; ++i) {
-    const Slot& slot = m->slots[i];
+    const VirtioSlot& slot = m->slots[i];
     EXPECT_EQ(slot.base, hv::board::kVirtioMmioBase + i * hv::board::kVirtioMmioStride);
     EXPECT_EQ(slot.irq, i + 1);
     blk += slot.device_id == virtio::kDeviceIdBlock ? 1 : 0;
@@ -323,9 +239,9 @@ TEST(VirtioGuest, FindsABlockDeviceAndAConsoleInTheDeviceTree) {
   }
   EXPECT_EQ(blk, 1);
   EXPECT_EQ(console, 1);
-  ASSERT_TRUE(m->blk != nullptr && m->console != nullptr);
-  hv::Printf("virtio-blk at %#lx (irq %u), virtio-console at %#lx (irq %u)\n", m->blk->base,
-             m->blk->irq, m->console->base, m->console->irq);
+  ASSERT_TRUE(g_blk_slot != nullptr && g_console_slot != nullptr);
+  hv::Printf("virtio-blk at %#lx (irq %u), virtio-console at %#lx (irq %u)\n", g_blk_slot->base,
+             g_blk_slot->irq, g_console_slot->base, g_console_slot->irq);
 }
 
 TEST(VirtioConsole, PrintsThroughTheHypervisorAndReadsItsInput) {
@@ -376,7 +292,7 @@ TEST(VirtioBlk, ReportsCapacityIdAndFlushesAndRefusesBadRequests) {
 
 TEST(VirtioBlk, WritesAndReadsBackSectorsWithCompletionsByInterrupt) {
   ASSERT_TRUE(SetUpBlk().ok());
-  const uint32_t irq = g_machine->blk->irq;
+  const uint32_t irq = g_blk_slot->irq;
   rv::SetInterruptHandler(OnInterrupt);
   g_blk_interrupts = 0;
   g_blk_interrupt_bits = 0;
@@ -436,7 +352,7 @@ TEST(VirtioBlk, WritesAndReadsBackSectorsWithCompletionsByInterrupt) {
 
 TEST(VirtioBlk, ACompletionWakesTheSecondHartWaitingInWfi) {
   ASSERT_TRUE(SetUpBlk().ok());
-  const uint32_t irq = g_machine->blk->irq;
+  const uint32_t irq = g_blk_slot->irq;
   g_plic.SetPriority(irq, 1);
   g_plic.Enable(kHart0Context, irq, false);
   g_plic.SetThreshold(kHart1Context, 0);
