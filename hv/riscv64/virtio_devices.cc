@@ -30,10 +30,13 @@ Result<void> VirtioDevices::AddBlock(const Slot& slot, std::span<std::byte> disk
 }
 
 Result<void> VirtioDevices::AddConsole(const Slot& slot, std::span<const std::byte> input,
-                                       devices::MmioBus& bus) {
+                                       std::string_view input_after, devices::MmioBus& bus) {
   if (console_transport_.has_value()) return Error::kAlreadyExists;
-  if (input.size() > devices::VirtioConsole::kInputBufferSize) return Error::kOutOfRange;
-  vconsole_.emplace(console_);
+  if (input.size() > devices::VirtioConsole::kInputBufferSize ||
+      input_after.size() > VirtioConsoleConfig::kMaxInputAfter) {
+    return Error::kOutOfRange;
+  }
+  vconsole_.emplace(console_output_);
   console_transport_.emplace(memory_, *vconsole_, devices::IrqLine(&irqs_, slot.irq));
   if (Result<void> registered = bus.Register(slot.base, slot.size, &*console_transport_);
       !registered.ok()) {
@@ -41,12 +44,48 @@ Result<void> VirtioDevices::AddConsole(const Slot& slot, std::span<const std::by
     vconsole_.reset();
     return registered.error();
   }
-  // Nothing is live yet: the input waits in the device for receive buffers.
-  const size_t taken = vconsole_->ReceiveInput(input);
-  HV_CHECK(taken == input.size(), "virtio-console took %zu of %zu input bytes", taken,
-           input.size());
   console_slot_ = slot.base;
+  held_input_ = input;
+  if (!input_after.empty()) {
+    console_output_.Watch(input_after);
+  } else {
+    // Nothing is live yet: the input waits in the device for receive buffers.
+    ReleaseInput();
+  }
   return Ok();
+}
+
+void VirtioDevices::OutputWatch::Watch(std::string_view text) {
+  HV_CHECK(text.size() <= tail_.size(), "input trigger of %zu bytes", text.size());
+  text_ = text;
+  tail_size_ = 0;
+  seen_ = text.empty();
+}
+
+void VirtioDevices::OutputWatch::Write(std::span<const std::byte> bytes) {
+  console_.Write(bytes);
+  if (seen_) return;
+  for (std::byte b : bytes) {
+    // Slide the window of the last text_.size() bytes by one.
+    if (tail_size_ == text_.size()) {
+      for (size_t i = 1; i < tail_size_; ++i) tail_[i - 1] = tail_[i];
+      --tail_size_;
+    }
+    tail_[tail_size_++] = static_cast<char>(b);
+    if (tail_size_ == text_.size() && std::string_view(tail_.data(), tail_size_) == text_) {
+      seen_ = true;
+      return;
+    }
+  }
+}
+
+void VirtioDevices::ReleaseInput() {
+  // Not from inside the device's transmit path (OutputWatch::Write): the
+  // device is in the middle of a chain there. Poll calls this afterwards.
+  const size_t taken = vconsole_->ReceiveInput(held_input_);
+  HV_CHECK(taken == held_input_.size(), "virtio-console took %zu of %zu input bytes", taken,
+           held_input_.size());
+  held_input_ = {};
 }
 
 void VirtioDevices::ReportNeedsReset(const char* what,
@@ -68,6 +107,7 @@ void VirtioDevices::Poll() {
   }
   if (console_transport_.has_value()) {
     if (console_transport_->has_pending_work()) console_transport_->Poll();
+    if (!held_input_.empty() && console_output_.seen()) ReleaseInput();
     ReportNeedsReset("virtio-console", *console_transport_, console_slot_,
                      console_resets_reported_);
   }
@@ -75,7 +115,8 @@ void VirtioDevices::Poll() {
 
 bool VirtioDevices::has_pending_work() const {
   return (blk_transport_.has_value() && blk_transport_->has_pending_work()) ||
-         (console_transport_.has_value() && console_transport_->has_pending_work());
+         (console_transport_.has_value() && (console_transport_->has_pending_work() ||
+                                             (!held_input_.empty() && console_output_.seen())));
 }
 
 VirtioReport VirtioDevices::Report() const {

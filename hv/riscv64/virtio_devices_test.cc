@@ -73,7 +73,7 @@ class VirtioDevicesTest : public ::testing::Test {
   VirtioDevicesTest() : ram(MakeRam()), disk(kDiskBytes), devices("vm", ram, lines, console) {
     disk[0] = std::byte{'H'};  // the "image" the config put there
     EXPECT_TRUE(devices.AddBlock(kBlkSlot, disk, false, "serial-1", bus).ok());
-    EXPECT_TRUE(devices.AddConsole(kConsoleSlot, Bytes("input\n"), bus).ok());
+    EXPECT_TRUE(devices.AddConsole(kConsoleSlot, Bytes("input\n"), "", bus).ok());
   }
 
   guestmem::HostedGuestMemory ram;
@@ -202,7 +202,7 @@ TEST_F(VirtioDevicesTest, TheWholeSlotIsTheDevicesAndPastItsRegistersIsRefused) 
   EXPECT_EQ(bus.Read(GuestPhysAddr(kBlkSlot.base.value() + 0x1000), 4).error(), Error::kNotFound);
 }
 
-TEST(VirtioDevices, RefusesASecondDeviceABadDiskAndTooMuchInput) {
+TEST(VirtioDevices, RefusesASecondDeviceABadDiskAndTooMuchInputOrTrigger) {
   guestmem::HostedGuestMemory ram = MakeRam();
   Lines lines;
   StringSink console;
@@ -215,14 +215,72 @@ TEST(VirtioDevices, RefusesASecondDeviceABadDiskAndTooMuchInput) {
   EXPECT_TRUE(devices.AddBlock(kBlkSlot, disk, false, "", bus).ok());
   EXPECT_EQ(devices.AddBlock(kConsoleSlot, disk, false, "", bus).error(), Error::kAlreadyExists);
   // The console in the block device's slot: the bus refuses the overlap.
-  EXPECT_EQ(devices.AddConsole(kBlkSlot, {}, bus).error(), Error::kAlreadyExists);
+  EXPECT_EQ(devices.AddConsole(kBlkSlot, {}, "", bus).error(), Error::kAlreadyExists);
   const std::vector<std::byte> input(devices::VirtioConsole::kInputBufferSize + 1);
-  EXPECT_EQ(devices.AddConsole(kConsoleSlot, input, bus).error(), Error::kOutOfRange);
-  EXPECT_TRUE(devices.AddConsole(kConsoleSlot, {}, bus).ok());
+  EXPECT_EQ(devices.AddConsole(kConsoleSlot, input, "", bus).error(), Error::kOutOfRange);
+  const std::string long_trigger(VirtioConsoleConfig::kMaxInputAfter + 1, 'x');
+  EXPECT_EQ(devices.AddConsole(kConsoleSlot, {}, long_trigger, bus).error(), Error::kOutOfRange);
+  EXPECT_TRUE(devices.AddConsole(kConsoleSlot, {}, "", bus).ok());
   EXPECT_EQ(bus.size(), 2u);
   const VirtioReport report = devices.Report();
   EXPECT_TRUE(report.blk.present);
   EXPECT_TRUE(report.console.present);
+}
+
+// Input held back until the guest's output contains the trigger: receive
+// buffers posted early stay empty, the trigger may be split across chains
+// and preceded by a partial match, and the input arrives with the next Poll.
+TEST(VirtioDevices, HeldBackInputWaitsForTheTriggerInTheOutput) {
+  guestmem::HostedGuestMemory ram = MakeRam();
+  Lines lines;
+  StringSink console;
+  devices::MmioBus bus;
+  VirtioDevices devices("vm", ram, lines, console);
+  ASSERT_TRUE(devices.AddConsole(kConsoleSlot, Bytes("reply\n"), "ready> ", bus).ok());
+  BusWindow window(bus, kConsoleSlot.base);
+  VirtioMmioDriver mmio(window);
+  ASSERT_TRUE(mmio.Initialize(virtio::kDeviceIdConsole, 0).ok());
+  const devices::SplitQueue::Layout rx_layout = LayoutRings(Ram(0), 8);
+  const devices::SplitQueue::Layout tx_layout = LayoutRings(Ram(0x1000), 8);
+  Result<DriverQueue> rx = DriverQueue::Create(ram, rx_layout);
+  Result<DriverQueue> tx = DriverQueue::Create(ram, tx_layout);
+  ASSERT_TRUE(rx.ok() && tx.ok());
+  ASSERT_TRUE(mmio.EnableQueue(0, rx_layout).ok());
+  ASSERT_TRUE(mmio.EnableQueue(1, tx_layout).ok());
+  ASSERT_TRUE(mmio.SetDriverOk().ok());
+
+  const Buffer in[] = {{Ram(0x20000), 64, true}};
+  ASSERT_TRUE(rx->Submit(in).ok());
+  ASSERT_TRUE(mmio.Notify(0).ok());
+  devices.Poll();
+  EXPECT_FALSE(rx->PopUsed().value().has_value());
+
+  // "rea" then "dy" almost matches; "ready" then "> " completes it.
+  uint64_t at = 0x10000;
+  for (std::string_view piece : {"boot: rea", "dy ", "... ready", "> "}) {
+    ASSERT_TRUE(ram.WriteBuffer(Ram(at), Bytes(piece)).ok());
+    const Buffer out[] = {{Ram(at), static_cast<uint32_t>(piece.size()), false}};
+    ASSERT_TRUE(tx->Submit(out).ok());
+    ASSERT_TRUE(mmio.Notify(1).ok());
+    ASSERT_TRUE(tx->PopUsed().value().has_value());
+    at += 0x100;
+    if (piece != "> ") {
+      devices.Poll();
+      EXPECT_FALSE(devices.has_pending_work());
+      EXPECT_FALSE(rx->PopUsed().value().has_value()) << "released after " << console.text;
+    }
+  }
+  EXPECT_EQ(console.text, "boot: ready ... ready> ");
+  EXPECT_TRUE(devices.has_pending_work());
+  devices.Poll();
+  const std::optional<virtio::VirtqUsedElem> used = rx->PopUsed().value();
+  ASSERT_TRUE(used.has_value());
+  EXPECT_EQ(used->len, 6u);
+  std::array<char, 6> got{};
+  ASSERT_TRUE(ram.ReadBuffer(Ram(0x20000), std::as_writable_bytes(std::span(got))).ok());
+  EXPECT_EQ(std::string_view(got.data(), got.size()), "reply\n");
+  EXPECT_EQ(devices.Report().console.bytes_in, 6u);
+  EXPECT_FALSE(devices.has_pending_work());
 }
 
 TEST(VirtioDevices, ReportsNothingWithoutDevices) {

@@ -113,7 +113,8 @@ Result<void> Vm::Setup(const VmConfig& config, const VmResources& resources, Gue
   if (config.virtio_console.has_value()) {
     console_slot = find_slot(config.virtio_console->slot);
     if (console_slot == nullptr || console_slot == blk_slot ||
-        config.virtio_console->input.size() > devices::VirtioConsole::kInputBufferSize) {
+        config.virtio_console->input.size() > devices::VirtioConsole::kInputBufferSize ||
+        config.virtio_console->input_after.size() > VirtioConsoleConfig::kMaxInputAfter) {
       return Error::kInvalidArgs;
     }
   }
@@ -128,7 +129,8 @@ Result<void> Vm::Setup(const VmConfig& config, const VmResources& resources, Gue
   HV_TRY(bus_.Register(plic, devices::Plic::kSize, &plic_));
   if (blk_slot != nullptr) HV_TRY(AddVirtioBlk(*config.virtio_blk, *blk_slot, resources));
   if (console_slot != nullptr) {
-    HV_TRY(virtio_.AddConsole(*console_slot, config.virtio_console->input, bus_));
+    HV_TRY(virtio_.AddConsole(*console_slot, config.virtio_console->input,
+                              config.virtio_console->input_after, bus_));
   }
   for (const VirtioDevices::Slot& slot : virtio_slots) {
     if (&slot == blk_slot || &slot == console_slot) continue;

@@ -30,6 +30,7 @@
 #include <hv/base/addr.h>
 #include <hv/base/result.h>
 #include <hv/base/std.h>
+#include <hv/riscv64/vm_config.h>
 
 namespace hv::riscv64 {
 
@@ -83,9 +84,12 @@ class VirtioDevices {
                         std::string_view serial, devices::MmioBus& bus);
   // A virtio-console writing to the console, with `input` waiting for the
   // guest's receive buffers (kOutOfRange if more than its input buffer
-  // holds). kAlreadyExists if there is one already; the bus's errors.
+  // holds) — from the start, or, if `input_after` is not empty, from the
+  // moment the guest's output on it contains `input_after` (kOutOfRange if
+  // longer than VirtioConsoleConfig::kMaxInputAfter). Both are static data.
+  // kAlreadyExists if there is one already; the bus's errors.
   Result<void> AddConsole(const Slot& slot, std::span<const std::byte> input,
-                          devices::MmioBus& bus);
+                          std::string_view input_after, devices::MmioBus& bus);
 
   // Continues device work that stopped at its budget and reports devices
   // newly in DEVICE_NEEDS_RESET. Cheap when there is nothing to do.
@@ -98,6 +102,28 @@ class VirtioDevices {
   void PrintReport() const;
 
  private:
+  // The console's output on its way to the VM's console, watched for the
+  // text that releases held-back input.
+  class OutputWatch final : public devices::CharSink {
+   public:
+    explicit OutputWatch(devices::CharSink& console) : console_(console) {}
+    // From now on, Write looks for `text` (at most kMaxInputAfter bytes).
+    void Watch(std::string_view text);
+    // True once the output has contained the text (and stays true).
+    bool seen() const { return seen_; }
+    void Write(std::span<const std::byte> bytes) override;
+
+   private:
+    devices::CharSink& console_;
+    std::string_view text_;
+    // The last text_.size() bytes of output, oldest first once full.
+    std::array<char, VirtioConsoleConfig::kMaxInputAfter> tail_{};
+    size_t tail_size_ = 0;
+    bool seen_ = false;
+  };
+
+  // Hands held-back console input to the device once its trigger was seen.
+  void ReleaseInput();
   // Prints the device's entries into DEVICE_NEEDS_RESET since `reported`.
   void ReportNeedsReset(const char* what, const devices::VirtioMmioTransport& transport,
                         GuestPhysAddr slot, uint64_t& reported);
@@ -115,6 +141,9 @@ class VirtioDevices {
   uint64_t blk_resets_reported_ = 0;
 
   GuestPhysAddr console_slot_;
+  OutputWatch console_output_{console_};
+  // Input waiting for its trigger (empty once handed to the device).
+  std::span<const std::byte> held_input_;
   std::optional<devices::VirtioConsole> vconsole_;
   std::optional<devices::VirtioMmioTransport> console_transport_;
   uint64_t console_resets_reported_ = 0;

@@ -41,9 +41,17 @@ struct VirtioBlkConfig {
 struct VirtioConsoleConfig {
   // The base of the device tree's virtio,mmio node the device takes.
   GuestPhysAddr slot;
-  // Input waiting for the guest from the start (static data; at most 4 KiB):
-  // delivered into receive buffers as the guest posts them.
+  static constexpr size_t kMaxInputAfter = 64;
+
+  // Input for the guest (static data; at most 4 KiB): delivered into receive
+  // buffers as the guest posts them.
   std::span<const std::byte> input;
+  // If not empty (static text, at most kMaxInputAfter bytes), `input` is held
+  // back until the guest's output on this console contains this text (a
+  // prompt), then delivered: a scripted reply, for guests that post receive
+  // buffers long before they read them (Linux's drivers post them at probe
+  // and drop what arrives while the port is closed).
+  std::string_view input_after;
 };
 
 struct VmConfig {
