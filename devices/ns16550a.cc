@@ -34,8 +34,13 @@ uint8_t Ns16550a::Iir() const {
   return fifo | uart::kIirNoInterrupt;
 }
 
+bool Ns16550a::IsValidAccess(uint64_t offset, size_t size) {
+  const bool width_ok = size == 1 || size == 2 || size == 4 || size == 8;
+  return width_ok && offset < kRegisterCount && offset % size == 0;
+}
+
 Result<uint64_t> Ns16550a::Read(uint64_t offset, size_t size) {
-  if (size != 1 || offset >= kRegisterCount) return Error::kInvalidArgs;
+  if (!IsValidAccess(offset, size)) return Error::kInvalidArgs;
   const bool dlab = (lcr_ & uart::kLcrDlab) != 0;
   uint8_t value = 0;
   switch (offset) {
@@ -77,7 +82,7 @@ Result<uint64_t> Ns16550a::Read(uint64_t offset, size_t size) {
 }
 
 Result<void> Ns16550a::Write(uint64_t offset, size_t size, uint64_t value) {
-  if (size != 1 || offset >= kRegisterCount) return Error::kInvalidArgs;
+  if (!IsValidAccess(offset, size)) return Error::kInvalidArgs;
   const bool dlab = (lcr_ & uart::kLcrDlab) != 0;
   const auto v = static_cast<uint8_t>(value);
   switch (offset) {

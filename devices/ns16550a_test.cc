@@ -34,13 +34,41 @@ TEST_F(UartTest, ResetState) {
   EXPECT_FALSE(irq.level);
 }
 
-TEST_F(UartTest, OnlyByteAccessesToEightRegisters) {
-  EXPECT_EQ(uart.Read(kLsr, 2).error(), Error::kInvalidArgs);
-  EXPECT_EQ(uart.Read(0, 4).error(), Error::kInvalidArgs);
+TEST_F(UartTest, RefusesMisalignedWideAndOutOfRangeAccesses) {
+  EXPECT_EQ(uart.Read(kLsr, 2).error(), Error::kInvalidArgs);  // misaligned for 2
+  EXPECT_EQ(uart.Read(kIirFcr, 4).error(), Error::kInvalidArgs);
+  EXPECT_EQ(uart.Read(kMcr, 8).error(), Error::kInvalidArgs);
+  EXPECT_EQ(uart.Read(0, 3).error(), Error::kInvalidArgs);
   EXPECT_EQ(uart.Read(8, 1).error(), Error::kInvalidArgs);
-  EXPECT_EQ(uart.Write(0, 4, 'x').error(), Error::kInvalidArgs);
+  EXPECT_EQ(uart.Write(kLcr, 2, 0).error(), Error::kInvalidArgs);
+  EXPECT_EQ(uart.Write(0, 16, 'x').error(), Error::kInvalidArgs);
   EXPECT_EQ(uart.Write(0x40, 1, 'x').error(), Error::kInvalidArgs);
+  EXPECT_EQ(uart.Write(8, 8, 'x').error(), Error::kInvalidArgs);
   EXPECT_EQ(output.text, "");
+}
+
+TEST_F(UartTest, WideAccessesActOnTheAddressedRegister) {
+  // Writes store the low byte: THR at 0 with every width.
+  EXPECT_TRUE(uart.Write(kRbrThrDll, 2, 0xff00 | 'a').ok());
+  EXPECT_TRUE(uart.Write(kRbrThrDll, 4, 0xdead'0000 | 'b').ok());
+  EXPECT_TRUE(uart.Write(kRbrThrDll, 8, 0xffff'ffff'ffff'ff00 | 'c').ok());
+  EXPECT_EQ(output.text, "abc");
+  // Reads are zero-extended. The registers a wide access can reach are
+  // those at offsets aligned to its width: IIR (2), MCR (4), MSR (6), RBR (0).
+  Set(kMcr, kMcrDtr | kMcrRts);
+  EXPECT_EQ(uart.Read(kMcr, 4).value(), uint64_t{kMcrDtr | kMcrRts});
+  EXPECT_EQ(uart.Read(kMsr, 2).value(), uint64_t{kMsrCts | kMsrDsr | kMsrDcd});
+  EXPECT_EQ(uart.Read(kIirFcr, 2).value(), uint64_t{kIirNoInterrupt});
+  // A 4-byte write at 4 is MCR's: the low byte, 0.
+  EXPECT_TRUE(uart.Write(kMcr, 4, 0xffff'ff00).ok());
+  EXPECT_EQ(Get(kMcr), 0);
+  // An 8-byte read of RBR pops exactly one received byte.
+  const std::byte in[2] = {std::byte{'x'}, std::byte{'y'}};
+  Set(kIirFcr, kFcrEnable);
+  ASSERT_EQ(uart.ReceiveInput(in), 2u);
+  EXPECT_EQ(uart.Read(kRbrThrDll, 8).value(), uint64_t{'x'});
+  EXPECT_EQ(uart.Read(kRbrThrDll, 4).value(), uint64_t{'y'});
+  EXPECT_EQ(uart.rx_pending(), 0u);
 }
 
 TEST_F(UartTest, TransmitsAndKeepsScratch) {

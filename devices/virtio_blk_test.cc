@@ -132,6 +132,7 @@ class BlkTest : public ::testing::Test {
     ASSERT_TRUE(rig->transport->needs_reset_reason().has_value());
     EXPECT_EQ(*rig->transport->needs_reset_reason(), reason)
         << QueueFaultName(*rig->transport->needs_reset_reason());
+    EXPECT_EQ(rig->transport->needs_reset_count(), 1u);
     EXPECT_NE(rig->transport->interrupt_status() & mmio::kInterruptConfigChange, 0u);
     EXPECT_TRUE(rig->irq.level);
   }

@@ -285,6 +285,7 @@ void VirtioMmioTransport::SignalUsed(size_t index) {
 
 void VirtioMmioTransport::EnterNeedsReset(QueueFault reason) {
   if (!needs_reset_reason_.has_value()) needs_reset_reason_ = reason;
+  if ((status_ & virtio::kStatusDeviceNeedsReset) == 0) ++needs_reset_count_;
   status_ |= virtio::kStatusDeviceNeedsReset;
   pending_queues_ = 0;
   uint32_t bits = mmio::kInterruptConfigChange;

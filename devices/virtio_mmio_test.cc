@@ -364,6 +364,11 @@ TEST_F(TransportTest, AQueueFaultWhileProcessingNeedsReset) {
   EXPECT_NE(Reg(mmio::kStatus) & virtio::kStatusDeviceNeedsReset, 0u);
   Set(mmio::kQueueNotify, 0);
   EXPECT_EQ(device.processed[0], 1);
+  // Counted once per entry; a reset by the driver does not clear the count.
+  EXPECT_EQ(transport.needs_reset_count(), 1u);
+  Status(0);
+  EXPECT_EQ(Reg(mmio::kStatus), 0u);
+  EXPECT_EQ(transport.needs_reset_count(), 1u);
 }
 
 TEST_F(TransportTest, WorkLeftAtTheBudgetIsPolled) {

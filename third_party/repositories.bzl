@@ -2,6 +2,7 @@
 
 load("//third_party:abseil.bzl", "debian_abseil")
 load("//third_party:dtc.bzl", "debian_dtc")
+load("//third_party:linux.bzl", "debian_linux_source")
 load("//third_party:qemu.bzl", "debian_qemu")
 
 def _debian_rules_cc_impl(rctx):
@@ -85,3 +86,4 @@ def hv_dependencies():
     debian_abseil(name = "com_google_absl")
     debian_qemu(name = "qemu")
     debian_dtc(name = "dtc")
+    debian_linux_source(name = "linux_source")

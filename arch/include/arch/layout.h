@@ -7,6 +7,13 @@
 // unless a VmSpace maps something there. A pointer at or above
 // kUserSpaceEnd is therefore never a valid window, which is how fallible
 // readers and writers tell a kernel pointer passed as a window apart.
+//
+// Guest images of the hypervisor's virtual machine (//platforms/hv_virt_guest,
+// HV_GUEST_IMAGE) are the exception: they run with the MMU off, so their
+// image, stack and RAM are at their (low) physical addresses. All of it is
+// the image's own memory and there are no user windows (kUserSpaceEnd = 0);
+// a guest driver reaches its RAM for device code through guestmem's
+// validated windows, which this does not restrict.
 #ifndef ARCH_LAYOUT_H_
 #define ARCH_LAYOUT_H_
 
@@ -16,7 +23,13 @@
 
 namespace hv::arch {
 
-#if defined(HV_KERNEL) && defined(__riscv)
+#if defined(HV_KERNEL) && defined(__riscv) && defined(HV_GUEST_IMAGE)
+// Identity: physical addresses are addresses.
+inline constexpr uint64_t kUserSpaceEnd = 0;
+inline constexpr uint64_t kDirectMapBase = 0;
+inline constexpr uint64_t kDirectMapSize = uint64_t{1} << 38;
+inline constexpr uint64_t kImageBase = 0;
+#elif defined(HV_KERNEL) && defined(__riscv)
 // Sv39: the lower half is [0, 2^38).
 inline constexpr uint64_t kUserSpaceEnd = uint64_t{1} << 38;
 // Root entries 256.. map physical memory in 1 GiB pages; the image (loaded

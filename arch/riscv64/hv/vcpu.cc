@@ -103,4 +103,24 @@ void SetInjectedInterrupts(uint64_t mask, bool pending) {
 
 uint64_t ReadPendingGuestInterrupts() { return HV_CSR_READ(hip); }
 
+void EnableHostTimerInterrupt() {
+  constexpr uint64_t kSieStie = uint64_t{1} << 5;
+  HV_CSR_SET(sie, kSieStie);
+}
+
+void WaitForInterrupt() { Wfi(); }
+
+void SetGuestTimer(uint64_t deadline) { HV_CSR_WRITE(vstimecmp, deadline); }
+
+void FlushGuestTlb() {
+  // SAFETY: hfence.vvma only invalidates VS-stage translation caches of the
+  // current VMID; no memory operands. The assembler needs +h to accept it.
+  asm volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop" ::: "memory");
+}
+
+void FenceGuestInstructions() {
+  // SAFETY: fence.i only orders instruction fetch after earlier stores.
+  asm volatile("fence.i" ::: "memory");
+}
+
 }  // namespace hv::arch::riscv64

@@ -1,6 +1,7 @@
 // x86_64 boot: from the long-mode entry to KernelMain, plus the machine
 // services of <arch/machine.h> for the QEMU PC board (COM1, isa-debug-exit).
 #include <arch/boot.h>
+#include <arch/constructors.h>
 #include <arch/extable.h>
 #include <arch/machine.h>
 #include <arch/x86_64/io.h>
@@ -13,8 +14,6 @@ extern "C" {
 // Linker-script symbols (see platforms/<board>/kernel.ld).
 extern char __kernel_start[];
 extern char __kernel_end[];
-extern void (*__init_array_start[])();
-extern void (*__init_array_end[])();
 }
 
 namespace hv::arch {
@@ -81,9 +80,7 @@ extern "C" [[noreturn]] void x86_64_boot_main(uint32_t multiboot_info) {
   // tables' (WB, and UC for the top GiB) keep theirs.
   hv::arch::x86_64::WritePat();
   hv::arch::CheckLinkedExTable();
-  for (auto* ctor = __init_array_start; ctor != __init_array_end; ++ctor) {
-    (*ctor)();
-  }
+  hv::arch::RunStaticConstructors();
   uint32_t eax = 1, ebx = 0, ecx = 0, edx = 0;
   // SAFETY: cpuid only writes the four registers named.
   asm volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));

@@ -18,8 +18,14 @@
 // ReceiveInput. In loopback (MCR bit 4) THR feeds the receive FIFO, an
 // overflow sets LSR.OE, MSR mirrors MCR, and host input is not accepted.
 //
-// Accesses other than one byte, or at offsets past 7, are kInvalidArgs.
-// Writes to LSR and MSR are ignored, as on the chip.
+// Access widths: the registers are bytes (reg-shift 0), but software built
+// for QEMU's virt machine (and a guest's compiler) may use wider loads and
+// stores. A 1-, 2-, 4- or 8-byte access at an offset below 8 that is a
+// multiple of its width acts on the one register at that offset: a read
+// returns the register zero-extended (and has the register's read side
+// effects once), a write stores the low byte and ignores the rest. Any
+// other access (an offset past 7, misaligned for its width, or another
+// width) is kInvalidArgs. Writes to LSR and MSR are ignored, as on the chip.
 //
 // Not thread-safe: the VMM serializes register accesses and ReceiveInput.
 #ifndef DEVICES_NS16550A_H_
@@ -105,6 +111,7 @@ class Ns16550a final : public MmioDevice {
   size_t rx_pending() const { return rx_.size(); }
 
  private:
+  static bool IsValidAccess(uint64_t offset, size_t size);
   uint8_t Iir() const;
   uint8_t Lsr() const;
   size_t RxCapacity() const { return fifo_enabled_ ? kFifoSize : 1; }

@@ -183,6 +183,9 @@ class VirtioMmioTransport final : public MmioDevice {
   uint64_t driver_features() const { return driver_features_; }
   // Why DEVICE_NEEDS_RESET was set, if it is.
   std::optional<QueueFault> needs_reset_reason() const { return needs_reset_reason_; }
+  // Times the device entered DEVICE_NEEDS_RESET since it was created (resets
+  // by the driver do not clear it).
+  uint64_t needs_reset_count() const { return needs_reset_count_; }
   uint64_t ignored_notifications() const { return ignored_notifications_; }
 
  private:
@@ -223,6 +226,7 @@ class VirtioMmioTransport final : public MmioDevice {
   std::array<SplitQueue, kMaxQueues> queues_;
   uint32_t pending_queues_ = 0;  // bit per queue that stopped at its budget
   std::optional<QueueFault> needs_reset_reason_;
+  uint64_t needs_reset_count_ = 0;
   uint64_t ignored_notifications_ = 0;
 };
 

@@ -51,6 +51,13 @@ enum class Exception : uint64_t {
   kStoreGuestPageFault = 23,
 };
 
+// Stalls the hart until an interrupt enabled in sie is pending (or
+// spuriously); with sstatus.SIE off nothing is taken.
+inline void Wfi() {
+  // SAFETY: wfi has no operands; it only stalls the hart.
+  asm volatile("wfi" ::: "memory");
+}
+
 // A short name for an scause value ("load page fault", "timer interrupt"...).
 const char* CauseName(uint64_t scause);
 

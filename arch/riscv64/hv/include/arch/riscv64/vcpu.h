@@ -11,27 +11,10 @@
 #ifndef ARCH_RISCV64_VCPU_H_
 #define ARCH_RISCV64_VCPU_H_
 
+#include <arch/riscv64/vcpu_regs.h>
 #include <hv/base/std.h>
 
 namespace hv::arch::riscv64 {
-
-// Shared with vcpu_switch.S: keep the offsets in sync (static_asserts below).
-struct VcpuRegs {
-  uint64_t x[32];     // guest x1..x31 (x[0] is unused)
-  uint64_t sepc;      // guest pc
-  uint64_t sstatus;   // HS sstatus to sret with (SPP = 1: VS-mode; FS)
-  uint64_t hstatus;   // hstatus to sret with (SPV = 1, SPVP, VTW)
-  uint64_t scause;    // exit: cause
-  uint64_t stval;     // exit: faulting address / instruction bits
-  uint64_t htval;     // exit: guest-physical address >> 2 (guest-page faults)
-  uint64_t htinst;    // exit: transformed instruction (0 on QEMU 7.2)
-  uint64_t host[16];  // host ra, sp, gp, tp, s0..s11
-  uint64_t host_stvec;
-};
-static_assert(offsetof(VcpuRegs, sepc) == 256);
-static_assert(offsetof(VcpuRegs, scause) == 280);
-static_assert(offsetof(VcpuRegs, host) == 312);
-static_assert(offsetof(VcpuRegs, host_stvec) == 440);
 
 // The guest's VS-level CSRs and the per-vCPU hypervisor CSRs.
 struct VsCsrs {
@@ -60,28 +43,11 @@ struct FpRegs {
   void Save();
 };
 
-// hstatus bits.
-inline constexpr uint64_t kHstatusVsxlRv64 = uint64_t{2} << 32;
-inline constexpr uint64_t kHstatusVtw = uint64_t{1} << 21;
-inline constexpr uint64_t kHstatusSpvp = uint64_t{1} << 8;
-inline constexpr uint64_t kHstatusSpv = uint64_t{1} << 7;
-inline constexpr uint64_t kHstatusGva = uint64_t{1} << 6;
-
-// Interrupt bits in hvip/hip/hie/hideleg.
-inline constexpr uint64_t kVssip = uint64_t{1} << 2;
-inline constexpr uint64_t kVstip = uint64_t{1} << 6;
-inline constexpr uint64_t kVseip = uint64_t{1} << 10;
-
 // Configures the hypervisor extension on this hart: which exceptions and
 // interrupts go straight to the guest (hedeleg/hideleg), counter access,
 // Sstc for guests (henvcfg.STCE), no time offset, no injected interrupts.
 // REQUIRES: the hart implements the H extension (its riscv,isa has 'h').
 void EnableHypervisorExtension();
-
-// sstatus/hstatus for entering a guest hart in VS-mode with FP available.
-inline constexpr uint64_t kGuestEntrySstatus = (uint64_t{1} << 8) | (uint64_t{1} << 13);
-inline constexpr uint64_t kGuestEntryHstatus =
-    kHstatusVsxlRv64 | kHstatusVtw | kHstatusSpvp | kHstatusSpv;
 
 // Enters the guest described by `regs` and returns on the next trap to
 // HS-mode, with regs updated (guest registers, sepc, cause registers).
@@ -97,10 +63,25 @@ void InjectGuestException(VcpuRegs& regs, uint64_t cause, uint64_t tval);
 // The current time (the `time` CSR), and this hart's HS timer (stimecmp).
 uint64_t ReadTime();
 void SetHostTimer(uint64_t deadline);
+// Sets this hart's HS timer (stimecmp) as the preemption timer and lets it
+// interrupt: sie.STIE. The hypervisor keeps sstatus.SIE off, so the
+// interrupt is taken only as a guest exit (HS interrupts are always enabled
+// while V = 1) or ends a WaitForInterrupt.
+void EnableHostTimerInterrupt();
+// Stalls the hart until an interrupt enabled in sie is pending (wfi in
+// HS-mode; with sstatus.SIE off nothing is taken, the caller looks).
+void WaitForInterrupt();
+// The loaded vCPU's Sstc timer (vstimecmp).
+void SetGuestTimer(uint64_t deadline);
 // hvip bits the hypervisor injects (VSSIP, VSTIP, VSEIP).
 void SetInjectedInterrupts(uint64_t mask, bool pending);
 // hip: interrupts pending for the guest right now.
 uint64_t ReadPendingGuestInterrupts();
+
+// Fences for the loaded guest: all of its VS-stage translations (hfence.vvma
+// for the current hgatp.VMID), and instruction fetch (fence.i).
+void FlushGuestTlb();
+void FenceGuestInstructions();
 
 }  // namespace hv::arch::riscv64
 
