@@ -97,8 +97,20 @@ def hv_kernel_image(name, board, srcs = [], deps = [], copts = [], linkopts = []
 
     The board package provides `:platform` (the platform to build for),
     `:board` (its qemu_board) and `:kernel_link` (linker script and boot code).
+
+    Args:
+      name: the image; `<name>_elf` is the linked ELF.
+      board: the board package.
+      srcs: sources of the image.
+      deps: libraries of the image.
+      copts: extra compiler options (HV_COPTS come first).
+      linkopts: extra linker options.
+      visibility: the image's visibility (the ELF is private).
+      **kwargs: passed to the cc_binary, except `testonly` and `tags`, which
+        both targets get (the ELF is always "manual" as well).
     """
     testonly = kwargs.pop("testonly", False)
+    tags = kwargs.pop("tags", [])
     cc_binary(
         name = name + "_elf",
         testonly = testonly,
@@ -106,7 +118,7 @@ def hv_kernel_image(name, board, srcs = [], deps = [], copts = [], linkopts = []
         deps = deps + [board + ":kernel_link"],
         copts = HV_COPTS + copts,
         linkopts = linkopts,
-        tags = ["manual"],
+        tags = tags + ["manual"],
         target_compatible_with = ["@platforms//os:none"],
         visibility = ["//visibility:private"],
         **kwargs
@@ -117,5 +129,6 @@ def hv_kernel_image(name, board, srcs = [], deps = [], copts = [], linkopts = []
         platform = board + ":platform",
         board = board + ":board",
         testonly = testonly,
+        tags = tags,
         visibility = visibility,
     )

@@ -123,6 +123,7 @@ def embed_cc_library(name, src, symbol, accessor = "", alignment = 8, deps = [],
         asm = name + ".S",
         header = name + ".h",
         testonly = kwargs.get("testonly", False),
+        tags = kwargs.get("tags", []),
         visibility = ["//visibility:private"],
     )
 
@@ -134,6 +135,7 @@ def embed_cc_library(name, src, symbol, accessor = "", alignment = 8, deps = [],
         strip_include_prefix = "/" + package,
         deps = ["//hv/base:core"],
         testonly = kwargs.get("testonly", False),
+        tags = kwargs.get("tags", []),
         visibility = ["//visibility:private"],
     )
     cc_library(
