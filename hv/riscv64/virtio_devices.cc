@@ -64,7 +64,8 @@ void VirtioDevices::OutputWatch::Watch(std::string_view text) {
 
 void VirtioDevices::OutputWatch::Write(std::span<const std::byte> bytes) {
   console_.Write(bytes);
-  if (seen_) return;
+  // Nothing to look for (no trigger), or found already.
+  if (text_.empty() || seen_) return;
   for (std::byte b : bytes) {
     // Slide the window of the last text_.size() bytes by one.
     if (tail_size_ == text_.size()) {
