@@ -68,6 +68,32 @@ guestmem::HostedGuestMemory MakeRam() {
   return guestmem::HostedGuestMemory::Create(std::span(&spec, 1)).value();
 }
 
+// The driver side of a virtio-console brought to DRIVER_OK: receive queue 0
+// at RAM offset 0, transmit queue 1 at 0x1000, eight entries each.
+struct ConsoleQueues {
+  std::optional<DriverQueue> rx;
+  std::optional<DriverQueue> tx;
+};
+
+ConsoleQueues StartConsole(VirtioMmioDriver& mmio, const guestmem::HostedGuestMemory& ram) {
+  ConsoleQueues queues;
+  EXPECT_TRUE(mmio.Initialize(virtio::kDeviceIdConsole, 0).ok());
+  const devices::SplitQueue::Layout rx_layout = LayoutRings(Ram(0), 8);
+  const devices::SplitQueue::Layout tx_layout = LayoutRings(Ram(0x1000), 8);
+  Result<DriverQueue> rx = DriverQueue::Create(ram, rx_layout);
+  Result<DriverQueue> tx = DriverQueue::Create(ram, tx_layout);
+  if (!rx.ok() || !tx.ok()) {
+    ADD_FAILURE() << "cannot lay out the console's queues";
+    return queues;
+  }
+  queues.rx.emplace(std::move(*rx));
+  queues.tx.emplace(std::move(*tx));
+  EXPECT_TRUE(mmio.EnableQueue(0, rx_layout).ok());
+  EXPECT_TRUE(mmio.EnableQueue(1, tx_layout).ok());
+  EXPECT_TRUE(mmio.SetDriverOk().ok());
+  return queues;
+}
+
 class VirtioDevicesTest : public ::testing::Test {
  protected:
   VirtioDevicesTest() : ram(MakeRam()), disk(kDiskBytes), devices("vm", ram, lines, console) {
@@ -130,15 +156,10 @@ TEST_F(VirtioDevicesTest, TheDiskTakesWritesAndTheSlotLineFollowsInterruptStatus
 
 TEST_F(VirtioDevicesTest, ConsoleOutputReachesTheVmConsoleAndInputWaitsForBuffers) {
   VirtioMmioDriver mmio(console_window);
-  ASSERT_TRUE(mmio.Initialize(virtio::kDeviceIdConsole, 0).ok());
-  const devices::SplitQueue::Layout rx_layout = LayoutRings(Ram(0), 8);
-  const devices::SplitQueue::Layout tx_layout = LayoutRings(Ram(0x1000), 8);
-  Result<DriverQueue> rx = DriverQueue::Create(ram, rx_layout);
-  Result<DriverQueue> tx = DriverQueue::Create(ram, tx_layout);
-  ASSERT_TRUE(rx.ok() && tx.ok());
-  ASSERT_TRUE(mmio.EnableQueue(0, rx_layout).ok());
-  ASSERT_TRUE(mmio.EnableQueue(1, tx_layout).ok());
-  ASSERT_TRUE(mmio.SetDriverOk().ok());
+  ConsoleQueues queues = StartConsole(mmio, ram);
+  ASSERT_FALSE(HasFailure()) << "the console did not start";
+  std::optional<DriverQueue>& rx = queues.rx;
+  std::optional<DriverQueue>& tx = queues.tx;
 
   ASSERT_TRUE(ram.WriteBuffer(Ram(0x10000), Bytes("hello\n")).ok());
   const Buffer out[] = {{Ram(0x10000), 6, false}};
@@ -239,15 +260,10 @@ TEST(VirtioDevices, HeldBackInputWaitsForTheTriggerInTheOutput) {
   ASSERT_TRUE(devices.AddConsole(kConsoleSlot, Bytes("reply\n"), "ready> ", bus).ok());
   BusWindow window(bus, kConsoleSlot.base);
   VirtioMmioDriver mmio(window);
-  ASSERT_TRUE(mmio.Initialize(virtio::kDeviceIdConsole, 0).ok());
-  const devices::SplitQueue::Layout rx_layout = LayoutRings(Ram(0), 8);
-  const devices::SplitQueue::Layout tx_layout = LayoutRings(Ram(0x1000), 8);
-  Result<DriverQueue> rx = DriverQueue::Create(ram, rx_layout);
-  Result<DriverQueue> tx = DriverQueue::Create(ram, tx_layout);
-  ASSERT_TRUE(rx.ok() && tx.ok());
-  ASSERT_TRUE(mmio.EnableQueue(0, rx_layout).ok());
-  ASSERT_TRUE(mmio.EnableQueue(1, tx_layout).ok());
-  ASSERT_TRUE(mmio.SetDriverOk().ok());
+  ConsoleQueues queues = StartConsole(mmio, ram);
+  ASSERT_FALSE(HasFailure()) << "the console did not start";
+  std::optional<DriverQueue>& rx = queues.rx;
+  std::optional<DriverQueue>& tx = queues.tx;
 
   const Buffer in[] = {{Ram(0x20000), 64, true}};
   ASSERT_TRUE(rx->Submit(in).ok());
