@@ -11,6 +11,22 @@ constexpr size_t kTriggerLevels[4] = {1, 4, 8, 14};
 
 Ns16550a::Ns16550a(CharSink& output, IrqLine irq) : output_(output), irq_(irq) {}
 
+void Ns16550a::Reset() {
+  rx_.Clear();
+  ier_ = 0;
+  lcr_ = 0;
+  mcr_ = 0;
+  msr_ = uart::kMsrCts | uart::kMsrDsr | uart::kMsrDcd;
+  scr_ = 0;
+  dll_ = 0;
+  dlm_ = 0;
+  fifo_enabled_ = false;
+  rx_trigger_ = 1;
+  overrun_ = false;
+  thr_interrupt_ = false;
+  UpdateIrq();
+}
+
 uint8_t Ns16550a::Lsr() const {
   uint8_t lsr = uart::kLsrThrEmpty | uart::kLsrTxEmpty;
   if (!rx_.empty()) lsr |= uart::kLsrDataReady;

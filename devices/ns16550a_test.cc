@@ -34,6 +34,30 @@ TEST_F(UartTest, ResetState) {
   EXPECT_FALSE(irq.level);
 }
 
+// A machine reset: every register back to ResetState, the FIFO emptied,
+// the raised line lowered.
+TEST_F(UartTest, ResetReturnsToTheResetState) {
+  Set(kIirFcr, kFcrEnable);
+  Set(kLcr, 0x03);
+  Set(kMcr, kMcrOut2);
+  Set(kScr, 0x5a);
+  EXPECT_EQ(uart.ReceiveInput(Bytes("abc")), 3u);
+  Set(kIerDlm, kIerRxData);
+  EXPECT_TRUE(irq.level);
+  uart.Reset();
+  EXPECT_FALSE(irq.level);
+  EXPECT_EQ(uart.rx_pending(), 0u);
+  EXPECT_EQ(Get(kIirFcr), kIirNoInterrupt);
+  EXPECT_EQ(Get(kLsr), kLsrThrEmpty | kLsrTxEmpty);
+  EXPECT_EQ(Get(kMsr), kMsrCts | kMsrDsr | kMsrDcd);
+  EXPECT_EQ(Get(kIerDlm), 0);
+  EXPECT_EQ(Get(kLcr), 0);
+  EXPECT_EQ(Get(kMcr), 0);
+  EXPECT_EQ(Get(kScr), 0);
+  // Without FIFOs again: one byte of input at a time.
+  EXPECT_EQ(uart.ReceiveInput(Bytes("xy")), 1u);
+}
+
 TEST_F(UartTest, RefusesMisalignedWideAndOutOfRangeAccesses) {
   EXPECT_EQ(uart.Read(kLsr, 2).error(), Error::kInvalidArgs);  // misaligned for 2
   EXPECT_EQ(uart.Read(kIirFcr, 4).error(), Error::kInvalidArgs);

@@ -18,6 +18,19 @@ Plic::Plic(uint32_t contexts, PlicTarget* target) : contexts_(contexts), target_
            contexts);
 }
 
+void Plic::Reset() {
+  priority_ = {};
+  pending_ = {};
+  claimed_ = {};
+  enable_ = {};
+  threshold_ = {};
+  // Pending follows a level that is still high, as after a claim.
+  for (uint32_t s = 1; s <= kSources; ++s) {
+    if ((level_[s / 32] >> (s % 32)) & 1) SetPending(s, true);
+  }
+  Update();
+}
+
 void Plic::SetPending(uint32_t s, bool on) {
   if (on) {
     pending_[s / 32] |= 1u << (s % 32);

@@ -45,6 +45,30 @@ TEST_F(PlicTest, ALevelRaisesTheEnabledContextAboveThreshold) {
   EXPECT_TRUE(out_.level[1]);
 }
 
+// A machine reset forgets the guest's configuration and claims; a source
+// whose device still holds its line high is pending again.
+TEST_F(PlicTest, ResetClearsTheGuestsStateButNotTheLevels) {
+  W(Priority(10), 3);
+  W(Priority(11), 3);
+  W(Enable(1, 0), (1u << 10) | (1u << 11));
+  plic_.SetIrqLevel(10, true);
+  plic_.SetIrqLevel(11, true);
+  EXPECT_EQ(R(Claim(1)), 10u);  // 10 claimed (not pending), 11 still pending
+  EXPECT_EQ(R(0x1000), 1u << 11);
+  EXPECT_TRUE(out_.level[1]);
+  plic_.SetIrqLevel(11, false);  // 11's device lowers its line
+  plic_.Reset();
+  EXPECT_FALSE(out_.level[1]);
+  EXPECT_EQ(R(Priority(10)), 0u);
+  EXPECT_EQ(R(Enable(1, 0)), 0u);
+  EXPECT_EQ(R(Threshold(1)), 0u);
+  EXPECT_EQ(R(0x1000), 1u << 10);  // line 10 is still high: pending again, unclaimed
+  W(Priority(10), 1);
+  W(Enable(1, 0), 1u << 10);
+  EXPECT_TRUE(out_.level[1]);
+  EXPECT_EQ(R(Claim(1)), 10u);
+}
+
 TEST_F(PlicTest, ClaimCompleteFollowsTheGateway) {
   W(Priority(10), 1);
   W(Enable(1, 0), 1u << 10);

@@ -106,6 +106,10 @@ class Ns16550a final : public MmioDevice {
   // FIFOs enabled, 1 without; none in loopback). Returns the bytes taken.
   size_t ReceiveInput(std::span<const std::byte> bytes);
 
+  // Back to the power-on state (a machine reset): registers reset, FIFOs
+  // empty, the interrupt line low.
+  void Reset();
+
   bool irq_level() const { return irq_level_; }
   // The bytes the receive FIFO holds now.
   size_t rx_pending() const { return rx_.size(); }

@@ -56,6 +56,11 @@ class Plic final : public MmioDevice, public IrqSink {
   // The source a claim by `context` would return now (0 if none).
   uint32_t BestPending(uint32_t context) const;
 
+  // Back to the power-on state (a machine reset): priorities, enables and
+  // thresholds 0, nothing pending or claimed, every output low. Source
+  // levels stay what the devices drive (a device reset lowers its own).
+  void Reset();
+
  private:
   static constexpr uint32_t kWords = (kSources + 1 + 31) / 32;
 

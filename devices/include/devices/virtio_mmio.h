@@ -176,6 +176,10 @@ class VirtioMmioTransport final : public MmioDevice {
   // The configuration space changed: bumps ConfigGeneration and raises the
   // configuration change interrupt.
   void NotifyConfigChange();
+  // A device reset, as when the driver writes 0 to Status: every queue
+  // disabled, features and status cleared, the interrupt line low, the
+  // device's own Reset() (a machine reset does this for the driver).
+  void ResetDevice();
 
   // Observations for the VMM's diagnostics and for tests.
   uint32_t status() const { return status_; }
@@ -203,7 +207,6 @@ class VirtioMmioTransport final : public MmioDevice {
   void WriteStatus(uint32_t value);
   void WriteQueueReady(uint32_t value);
   void Notify(uint32_t index);
-  void ResetDevice();
   void SetInterrupt(uint32_t bits);
   void UpdateIrq();
   // The selected queue's registers if it exists and is disabled (writable).
