@@ -49,6 +49,7 @@ const char* ShutdownReasonName(ShutdownReason reason) {
 
 bool Expectation::Matches(const VmOutcome& outcome) const {
   if (outcome.end != end) return false;
+  if (reboots && *reboots != outcome.reboots) return false;
   switch (end) {
     case VmEnd::kShutdown:
       return outcome.shutdown == shutdown;
@@ -58,6 +59,16 @@ bool Expectation::Matches(const VmOutcome& outcome) const {
       return true;
   }
 }
+
+namespace {
+
+// Appends " after N reboot(s)" to the text in buf.
+void AppendReboots(std::span<char> buf, uint32_t reboots) {
+  const size_t used = std::string_view(buf.data()).size();
+  Format(buf.data() + used, buf.size() - used, " after %u reboot(s)", reboots);
+}
+
+}  // namespace
 
 const char* DescribeOutcome(const VmOutcome& outcome, std::span<char> buf) {
   switch (outcome.end) {
@@ -72,6 +83,7 @@ const char* DescribeOutcome(const VmOutcome& outcome, std::span<char> buf) {
       Format(buf.data(), buf.size(), "%s", VmEndName(outcome.end));
       break;
   }
+  if (outcome.reboots != 0) AppendReboots(buf, outcome.reboots);
   return buf.data();
 }
 
@@ -92,6 +104,7 @@ const char* DescribeExpectation(const Expectation& expect, std::span<char> buf) 
       Format(buf.data(), buf.size(), "%s", VmEndName(expect.end));
       break;
   }
+  if (expect.reboots) AppendReboots(buf, *expect.reboots);
   return buf.data();
 }
 

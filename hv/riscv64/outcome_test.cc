@@ -16,6 +16,20 @@ TEST(Expectation, CleanShutdownNeedsReasonNone) {
   EXPECT_FALSE(expect.Matches({.end = VmEnd::kStillRunning}));
 }
 
+TEST(Expectation, AfterRebootsChecksTheCount) {
+  const Expectation expect = Expectation::CleanShutdown().AfterReboots(2);
+  EXPECT_TRUE(expect.Matches({.end = VmEnd::kShutdown, .reboots = 2}));
+  EXPECT_FALSE(expect.Matches({.end = VmEnd::kShutdown, .reboots = 1}));
+  EXPECT_FALSE(expect.Matches({.end = VmEnd::kShutdown}));
+  EXPECT_FALSE(expect.Matches({.end = VmEnd::kReboot, .reboots = 2}));
+  // Without AfterReboots, the count does not matter.
+  EXPECT_TRUE(Expectation::CleanShutdown().Matches({.end = VmEnd::kShutdown, .reboots = 3}));
+  char text[96];
+  EXPECT_STREQ(DescribeOutcome({.end = VmEnd::kShutdown, .reboots = 2}, text),
+               "shutdown (reason: none) after 2 reboot(s)");
+  EXPECT_STREQ(DescribeExpectation(expect, text), "shutdown (reason: none) after 2 reboot(s)");
+}
+
 TEST(Expectation, StoppedChecksReasonAndAddress) {
   const Expectation expect = Expectation::Stopped(StopReason::kOutsideRamAndDevices, 0x9000'0000);
   VmOutcome outcome{.end = VmEnd::kStopped,

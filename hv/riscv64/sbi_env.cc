@@ -63,6 +63,7 @@ void VcpuSbiEnvironment::SystemReset(rv::ResetType type, rv::ResetReason reason)
     outcome.shutdown = reason == rv::ResetReason::kSystemFailure ? ShutdownReason::kSystemFailure
                                                                  : ShutdownReason::kNone;
   } else {
+    if (vcpu_.vm().Reboot()) return;
     outcome.end = VmEnd::kReboot;
   }
   vcpu_.vm().End(outcome);

@@ -114,6 +114,11 @@ void VirtioDevices::Poll() {
   }
 }
 
+void VirtioDevices::Reset() {
+  if (blk_transport_.has_value()) blk_transport_->ResetDevice();
+  if (console_transport_.has_value()) console_transport_->ResetDevice();
+}
+
 bool VirtioDevices::has_pending_work() const {
   return (blk_transport_.has_value() && blk_transport_->has_pending_work()) ||
          (console_transport_.has_value() && (console_transport_->has_pending_work() ||

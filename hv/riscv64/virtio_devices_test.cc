@@ -187,6 +187,33 @@ TEST_F(VirtioDevicesTest, ConsoleOutputReachesTheVmConsoleAndInputWaitsForBuffer
   EXPECT_FALSE(lines.levels[kBlkSlot.irq]);
 }
 
+// A machine reset: both devices back to status 0 with their queues off and
+// the lines low; the disk keeps what was written.
+TEST_F(VirtioDevicesTest, ResetStopsBothDevicesAndKeepsTheDisk) {
+  VirtioMmioDriver console_mmio(console_window);
+  ConsoleQueues queues = StartConsole(console_mmio, ram);
+  ASSERT_FALSE(HasFailure()) << "the console did not start";
+  ASSERT_TRUE(ram.WriteBuffer(Ram(0x10000), Bytes("hi")).ok());
+  const Buffer out[] = {{Ram(0x10000), 2, false}};
+  ASSERT_TRUE(queues.tx->Submit(out).ok());
+  ASSERT_TRUE(console_mmio.Notify(1).ok());
+  EXPECT_TRUE(lines.levels[kConsoleSlot.irq]);
+  disk[100] = std::byte{0x42};
+
+  devices.Reset();
+  const VirtioReport report = devices.Report();
+  EXPECT_EQ(report.console.status, 0u);
+  EXPECT_EQ(report.blk.status, 0u);
+  EXPECT_FALSE(lines.levels[kConsoleSlot.irq]);
+  EXPECT_EQ(report.console.bytes_out, 2u);
+  EXPECT_EQ(disk[0], std::byte{'H'});
+  EXPECT_EQ(disk[100], std::byte{0x42});
+  // A new driver starts from scratch.
+  VirtioMmioDriver again(console_window);
+  [[maybe_unused]] const ConsoleQueues restarted = StartConsole(again, ram);
+  EXPECT_FALSE(HasFailure());
+}
+
 TEST_F(VirtioDevicesTest, EachEntryIntoNeedsResetIsCountedOnce) {
   VirtioMmioDriver mmio(blk_window);
   const devices::SplitQueue::Layout layout = LayoutRings(Ram(0), 16);

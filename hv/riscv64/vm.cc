@@ -73,6 +73,11 @@ Result<Vm*> Vm::Create(std::optional<Vm>& slot, const VmConfig& config,
 Vm::Vm(Key, const VmConfig& config, GuestSpace space, uint32_t vcpus, uint32_t uart_irq,
        devices::CharSink& console_out)
     : name_(config.name),
+      image_(config.image),
+      image_gpa_(config.image_gpa),
+      dtb_(config.dtb),
+      entry_(config.entry),
+      max_reboots_(config.max_reboots),
       space_(std::move(space)),
       console_(config.name, console_out),
       plic_(2 * vcpus, this),
@@ -136,8 +141,27 @@ Result<void> Vm::Setup(const VmConfig& config, const VmResources& resources, Gue
     if (&slot == blk_slot || &slot == console_slot) continue;
     HV_TRY(bus_.Register(slot.base, slot.size, &empty_slot_));
   }
+  dtb_gpa_ = dtb_gpa;
   vcpus_[0]->Start(config.entry, dtb_gpa.value());
   return Ok();
+}
+
+bool Vm::Reboot() {
+  if (ended() || reboots_ >= max_reboots_) return false;
+  ++reboots_;
+  for (uint32_t i = 0; i < num_vcpus_; ++i) vcpus_[i]->Stop();
+  console_.Flush();
+  Printf("hv: VM %.*s: reboot %u of at most %u\n", static_cast<int>(name_.size()), name_.data(),
+         reboots_, max_reboots_);
+  // Devices first, so that no interrupt of the old run reaches the new one.
+  virtio_.Reset();
+  uart_.Reset();
+  plic_.Reset();
+  // Both fitted at creation, in RAM that is still mapped.
+  HV_CHECK(space_.WriteBuffer(image_gpa_, image_).ok() && space_.WriteBuffer(dtb_gpa_, dtb_).ok(),
+           "VM %.*s: reloading its image failed", static_cast<int>(name_.size()), name_.data());
+  vcpus_[0]->Start(entry_, dtb_gpa_.value());
+  return true;
 }
 
 Result<void> Vm::AddVirtioBlk(const VirtioBlkConfig& config, const VirtioDevices::Slot& slot,
@@ -164,6 +188,7 @@ Result<void> Vm::AddVirtioBlk(const VirtioBlkConfig& config, const VirtioDevices
 void Vm::End(const VmOutcome& outcome) {
   if (ended()) return;
   outcome_ = outcome;
+  outcome_.reboots = reboots_;
   for (uint32_t i = 0; i < num_vcpus_; ++i) vcpus_[i]->Stop();
   console_.Flush();
   char text[128];

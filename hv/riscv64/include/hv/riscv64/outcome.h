@@ -42,6 +42,7 @@ struct VmOutcome {
   StopReason stop = StopReason::kNone;              // kStopped
   uint64_t gpa = 0;                                 // kStopped for an access
   uint64_t pc = 0;                                  // kStopped: the guest pc
+  uint32_t reboots = 0;                             // reboots that restarted the VM before it ended
 };
 
 // What a test image expects of one VM.
@@ -49,7 +50,8 @@ struct Expectation {
   VmEnd end = VmEnd::kShutdown;
   ShutdownReason shutdown = ShutdownReason::kNone;
   StopReason stop = StopReason::kNone;
-  std::optional<uint64_t> gpa;  // if set, kStopped must be at this address
+  std::optional<uint64_t> gpa;      // if set, kStopped must be at this address
+  std::optional<uint32_t> reboots;  // if set, VmOutcome::reboots must be this
 
   // The guest shut itself down with reason "none" (a passing test guest).
   static constexpr Expectation CleanShutdown() { return Expectation{}; }
@@ -60,6 +62,12 @@ struct Expectation {
     return Expectation{.end = VmEnd::kStopped, .stop = reason, .gpa = gpa};
   }
   static constexpr Expectation StillRunning() { return Expectation{.end = VmEnd::kStillRunning}; }
+  // The same, after exactly `n` reboots that restarted the VM.
+  constexpr Expectation AfterReboots(uint32_t n) const {
+    Expectation e = *this;
+    e.reboots = n;
+    return e;
+  }
 
   bool Matches(const VmOutcome& outcome) const;
 };

@@ -96,6 +96,10 @@ class VirtioDevices {
   void Poll();
   // True while some queue has work left for Poll.
   bool has_pending_work() const;
+  // A machine reset: both devices reset as by their drivers (queues off,
+  // status 0). The RAM disk keeps its bytes, like a disk; console input not
+  // yet delivered stays for the next driver.
+  void Reset();
 
   VirtioReport Report() const;
   // One line per device ("hv: VM name: virtio-blk at 0x...: ..."), if any.

@@ -91,6 +91,12 @@ class Vm final : public devices::PlicTarget {
   // and the hypervisor prints one line saying how it ended, and one per
   // virtio device saying what it did.
   void End(const VmOutcome& outcome);
+  // A guest's reboot request: restarts the VM as VmConfig::max_reboots
+  // says and returns true, or returns false once those are used up (the
+  // caller then ends the VM). Every vCPU, the caller included, is reset:
+  // the caller must not resume its old state.
+  bool Reboot();
+  uint32_t reboots() const { return reboots_; }
 
   // PlicTarget: context 2n + 1 is vCPU n's S-mode external interrupt (VSEIP);
   // the M-mode contexts 2n lead nowhere.
@@ -105,6 +111,14 @@ class Vm final : public devices::PlicTarget {
                             const VmResources& resources);
 
   std::string_view name_;
+  // What a reboot loads again and where.
+  std::span<const std::byte> image_;
+  GuestPhysAddr image_gpa_;
+  std::span<const std::byte> dtb_;
+  GuestPhysAddr dtb_gpa_;
+  GuestPhysAddr entry_;
+  uint32_t max_reboots_;
+  uint32_t reboots_ = 0;
   GuestSpace space_;
   devices::MmioBus bus_;
   GuestConsole console_;

@@ -70,6 +70,13 @@ struct VmConfig {
   // places it) and passed in a1.
   std::span<const std::byte> dtb;
   uint32_t vcpus = 1;
+  // SBI SRST reboots (cold or warm) that restart the VM, as a machine reset
+  // would: every vCPU stopped and reset, the PLIC, UART and virtio devices
+  // reset (the RAM disk keeps its bytes), the image and the device tree
+  // copied in again (the rest of RAM keeps its contents), vCPU 0 started at
+  // the entry. The reboot after these ends the VM (VmEnd::kReboot), as
+  // does every reboot with the default 0.
+  uint32_t max_reboots = 0;
   // Virtio devices (at most one of each); other virtio,mmio slots are empty.
   std::optional<VirtioBlkConfig> virtio_blk;
   std::optional<VirtioConsoleConfig> virtio_console;
