@@ -36,7 +36,6 @@ template <typename CopyChunk>
 
 GuestMemoryAccessor::Copied GuestMemoryAccessor::CopyOut(GuestPhysAddr gpa, std::byte* out,
                                                          size_t len) const {
-  arch::InstallFaultHandler();
   return ForEachChunk(gpa, len, [out](const std::byte* host, size_t offset, size_t chunk) {
     // SAFETY: [host, host + chunk) lies in one translation of guest RAM and
     // [out + offset, + chunk) in the caller's range; the primitive reports a
@@ -47,7 +46,6 @@ GuestMemoryAccessor::Copied GuestMemoryAccessor::CopyOut(GuestPhysAddr gpa, std:
 
 GuestMemoryAccessor::Copied GuestMemoryAccessor::CopyIn(GuestPhysAddr gpa, const std::byte* in,
                                                         size_t len) const {
-  arch::InstallFaultHandler();
   return ForEachChunk(gpa, len, [in](std::byte* host, size_t offset, size_t chunk) {
     // SAFETY: as CopyOut.
     return hv_memcpy_fallible(host, in + offset, chunk);

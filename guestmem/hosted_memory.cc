@@ -33,10 +33,6 @@ Result<HostedGuestMemory> HostedGuestMemory::Create(std::span<const RegionSpec> 
     }
   }
 
-  // Regions backed by a file fault (SIGBUS) when it shrinks: every access,
-  // even a first ReadObj, must find the fault handler installed.
-  arch::InstallFaultHandler();
-
   HostedGuestMemory memory;
   // SAFETY: a fresh PROT_NONE reservation; nothing else lives there.
   void* base =

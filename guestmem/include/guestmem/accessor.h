@@ -27,6 +27,7 @@
 #ifndef GUESTMEM_ACCESSOR_H_
 #define GUESTMEM_ACCESSOR_H_
 
+#include <arch/fallible.h>
 #include <hv/base/addr.h>
 #include <hv/base/result.h>
 #include <hv/base/std.h>
@@ -133,6 +134,12 @@ class GuestMemoryAccessor {
   Result<mm::VmWriter<mm::Fallible>> Writer(GuestPhysAddr gpa, size_t len) const;
 
  protected:
+  // Any backend's memory may fault (a Linux VMM's file-backed regions with
+  // SIGBUS, say): the fault handler is installed before the first access,
+  // whichever path it takes (once per process; nothing to do in kernel
+  // images), so the copies themselves need not ask again.
+  GuestMemoryAccessor() { arch::InstallFaultHandler(); }
+
   // TranslateAndGetLimit, with a zero limit turned into an error. Inline:
   // it is on the path of every ReadObj/WriteObj.
   Result<Translation> Translate(GuestPhysAddr gpa) const {
