@@ -5,8 +5,6 @@
 // threads only touch while holding a cursor over the page.
 //
 // HV_STRESS_OPS (environment) overrides the operations per thread.
-#include <arch/riscv64/mm/pte.h>
-#include <arch/x86_64/mm/pte.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -15,17 +13,16 @@
 #include <vector>
 
 #include <mm/frame.h>
-#include <mm/host_arena.h>
-#include <mm/testing/fake_mmu.h>
+#include <mm/testing/arena_space.h>
 #include <mm/vm_space.h>
 
 namespace hv::mm {
 namespace {
 
 using testing::FakeMmu;
+using testing::kGiB;
+using testing::kMiB;
 
-constexpr uint64_t kMiB = uint64_t{1} << 20;
-constexpr uint64_t kGiB = uint64_t{1} << 30;
 constexpr int kThreads = 4;
 
 uint64_t Ops() {
@@ -41,13 +38,16 @@ struct PageModel {
 };
 
 template <typename Config>
-class ConcurrencyTest : public ::testing::Test {
+class ConcurrencyTest : public testing::ArenaSpaceTest<Config, 256 * kMiB> {
  protected:
-  using SpaceT = VmSpace<Config, ArenaPhysMem>;
-  using VaddrT = typename Config::Vaddr;
-  using RangeT = AddrRange<VaddrT>;
+  using Base = testing::ArenaSpaceTest<Config, 256 * kMiB>;
+  using Base::alloc_;
+  using Base::R;
+  using Base::space_;
+  using typename Base::RangeT;
+  using typename Base::SpaceT;
+  using typename Base::VaddrT;
 
-  static constexpr uint64_t kArenaSize = 256 * kMiB;
   // Each thread's region in the disjoint test is 4 MiB; all regions share
   // one 1 GiB table, so threads race on creating and freeing the tables
   // above their ranges.
@@ -56,24 +56,12 @@ class ConcurrencyTest : public ::testing::Test {
   static constexpr uint64_t kPages = kThreads * kRegion / kPageSize;
 
   void SetUp() override {
-    FakeMmu::SetCurrentCpu(0);
-    arena_.emplace(HostArena::Create(kArenaSize).value());
-    alloc_ = FrameAllocator::Create(arena_->phys(), arena_->phys_base(), kArenaSize).value();
-    initial_free_ = alloc_->free_frames();
-    space_.emplace(SpaceT::Create(*alloc_, arena_->phys(), mmu_).value());
-    space_->Activate();
+    Base::SetUp();
     for (int i = 0; i < 256; ++i) frames_.push_back(alloc_->Alloc().value());
     pages_.assign(kPages, PageModel{});
   }
 
-  void TearDown() override {
-    space_->Deactivate();
-    space_.reset();
-    frames_.clear();
-    EXPECT_EQ(alloc_->free_frames(), initial_free_);
-  }
-
-  static RangeT R(uint64_t start, uint64_t size) { return *RangeT::Create(VaddrT(start), size); }
+  void ReleaseFrames() override { frames_.clear(); }
   PageModel& Page(uint64_t va) { return pages_[(va - kBase) / kPageSize]; }
 
   // Random operations on cursors within [lo, lo + size), updating the model
@@ -186,32 +174,16 @@ class ConcurrencyTest : public ::testing::Test {
     for (const Frame& frame : frames_) EXPECT_EQ(frame.ref_count(), 1u);
   }
 
-  std::optional<HostArena> arena_;
-  FrameAllocator* alloc_ = nullptr;
-  uint64_t initial_free_ = 0;
-  FakeMmu mmu_;
-  std::optional<SpaceT> space_;
   std::vector<Frame> frames_;
   std::vector<PageModel> pages_;
   std::vector<uint64_t> stamp_;
 };
 
-using Configs = ::testing::Types<HostSpaceConfig<arch::riscv64::Sv39PteFormat<>>,
-                                 GuestSpaceConfig<arch::riscv64::Sv48x4PteFormat<>>,
-                                 HostSpaceConfig<arch::x86_64::X86PteFormat>>;
+// One format of each kind of table: riscv64 host, riscv64 stage 2, x86_64.
+using Configs = ::testing::Types<HostSpaceConfig<testing::Sv39>, GuestSpaceConfig<testing::Sv48x4>,
+                                 HostSpaceConfig<testing::X86>>;
 
-class ConfigNames {
- public:
-  template <typename T>
-  static std::string GetName(int) {
-    using F = typename T::Format;
-    if constexpr (std::is_same_v<F, arch::riscv64::Sv39PteFormat<>>) return "Sv39";
-    if constexpr (std::is_same_v<F, arch::riscv64::Sv48x4PteFormat<>>) return "Sv48x4";
-    return "X86_64";
-  }
-};
-
-TYPED_TEST_SUITE(ConcurrencyTest, Configs, ConfigNames);
+TYPED_TEST_SUITE(ConcurrencyTest, Configs, testing::SpaceConfigNames);
 
 TYPED_TEST(ConcurrencyTest, DisjointRangesInParallel) {
   this->RunThreads(/*overlapping=*/false);

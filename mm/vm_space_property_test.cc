@@ -18,8 +18,6 @@
 //
 // HV_PROPERTY_OPS and HV_PROPERTY_SEED (environment) override the number of
 // operations and the seed.
-#include <arch/riscv64/mm/pte.h>
-#include <arch/x86_64/mm/pte.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -29,27 +27,18 @@
 #include <vector>
 
 #include <mm/frame.h>
-#include <mm/host_arena.h>
 #include <mm/io_mem.h>
-#include <mm/testing/fake_mmu.h>
+#include <mm/testing/arena_space.h>
 #include <mm/vm_space.h>
 
 namespace hv::mm {
 namespace {
 
 using testing::FakeMmu;
+using testing::kGiB;
+using testing::kMiB;
 
-constexpr uint64_t kMiB = uint64_t{1} << 20;
-constexpr uint64_t kGiB = uint64_t{1} << 30;
 constexpr uint64_t k2M = 2 * kMiB;
-
-using Sv39 = arch::riscv64::Sv39PteFormat<>;
-using Sv39Pbmt = arch::riscv64::Sv39PteFormat<arch::riscv64::PteOptions{.svpbmt = true}>;
-using Sv48 = arch::riscv64::Sv48PteFormat<>;
-using Sv39x4 = arch::riscv64::Sv39x4PteFormat<>;
-using Sv48x4 = arch::riscv64::Sv48x4PteFormat<>;
-using X86 = arch::x86_64::X86PteFormat;
-using Npt = arch::x86_64::NptPteFormat;
 
 uint64_t EnvOr(const char* name, uint64_t fallback) {
   const char* value = std::getenv(name);
@@ -127,12 +116,17 @@ class Model {
 };
 
 template <typename Config>
-class PropertyTest : public ::testing::Test {
+class PropertyTest : public testing::ArenaSpaceTest<Config, 256 * kMiB> {
  protected:
-  using SpaceT = VmSpace<Config, ArenaPhysMem>;
-  using FormatT = typename Config::Format;
-  using VaddrT = typename Config::Vaddr;
-  using RangeT = AddrRange<VaddrT>;
+  using Base = testing::ArenaSpaceTest<Config, 256 * kMiB>;
+  using Base::alloc_;
+  using Base::mmu_;
+  using Base::R;
+  using Base::space_;
+  using typename Base::FormatT;
+  using typename Base::RangeT;
+  using typename Base::SpaceT;
+  using typename Base::VaddrT;
   using CursorT = typename SpaceT::CursorMut;
 
   // The window the operations touch: [3 GiB, 5 GiB), with a hot zone of
@@ -142,16 +136,10 @@ class PropertyTest : public ::testing::Test {
   static constexpr uint64_t kWindowSize = 2 * kGiB;
   static constexpr uint64_t kHot = 4 * kGiB - 2 * kMiB;
   static constexpr uint64_t kHotSize = 4 * kMiB;
-  static constexpr uint64_t kArenaSize = 256 * kMiB;
   static constexpr uint64_t kIoPa = 0x40'0000'0000;
 
   void SetUp() override {
-    FakeMmu::SetCurrentCpu(0);
-    arena_.emplace(HostArena::Create(kArenaSize).value());
-    alloc_ = FrameAllocator::Create(arena_->phys(), arena_->phys_base(), kArenaSize).value();
-    initial_free_ = alloc_->free_frames();
-    space_.emplace(SpaceT::Create(*alloc_, arena_->phys(), mmu_).value());
-    space_->Activate();
+    Base::SetUp();
     for (int i = 0; i < 64; ++i) small_.push_back(alloc_->Alloc(1).value());
     for (int i = 0; i < 8; ++i) huge_.push_back(alloc_->Alloc(2).value());
     ios_.push_back(IoMem::Create(HostPhysAddr(kIoPa), 3 * kPageSize).value());
@@ -159,15 +147,10 @@ class PropertyTest : public ::testing::Test {
     ios_.push_back(IoMem::Create(HostPhysAddr(kIoPa + 2 * kGiB), kGiB).value());
   }
 
-  void TearDown() override {
-    space_->Deactivate();
-    space_.reset();
+  void ReleaseFrames() override {
     small_.clear();
     huge_.clear();
-    EXPECT_EQ(alloc_->free_frames(), initial_free_);
   }
-
-  static RangeT R(uint64_t start, uint64_t size) { return *RangeT::Create(VaddrT(start), size); }
 
   // What the table reports for `prop` on a leaf.
   static PageProperty Normalize(PageProperty prop, bool io) {
@@ -640,11 +623,6 @@ class PropertyTest : public ::testing::Test {
     for (const Frame& frame : huge_) EXPECT_EQ(frame.ref_count(), 1u);
   }
 
-  std::optional<HostArena> arena_;
-  FrameAllocator* alloc_ = nullptr;
-  uint64_t initial_free_ = 0;
-  FakeMmu mmu_;
-  std::optional<SpaceT> space_;
   std::vector<Frame> small_;
   std::vector<Frame> huge_;
   std::vector<IoMem> ios_;
@@ -655,28 +633,7 @@ class PropertyTest : public ::testing::Test {
   uint64_t op_ = 0;
 };
 
-using Configs =
-    ::testing::Types<HostSpaceConfig<Sv39>, HostSpaceConfig<Sv39Pbmt>, HostSpaceConfig<Sv48>,
-                     GuestSpaceConfig<Sv39x4>, GuestSpaceConfig<Sv48x4>, HostSpaceConfig<X86>,
-                     GuestSpaceConfig<Npt>>;
-
-class ConfigNames {
- public:
-  template <typename T>
-  static std::string GetName(int) {
-    using F = typename T::Format;
-    if constexpr (std::is_same_v<F, Sv39>) return "Sv39";
-    if constexpr (std::is_same_v<F, Sv39Pbmt>) return "Sv39Svpbmt";
-    if constexpr (std::is_same_v<F, Sv48>) return "Sv48";
-    if constexpr (std::is_same_v<F, Sv39x4>) return "Sv39x4";
-    if constexpr (std::is_same_v<F, Sv48x4>) return "Sv48x4";
-    if constexpr (std::is_same_v<F, X86>) return "X86_64";
-    if constexpr (std::is_same_v<F, Npt>) return "Npt";
-    return "unknown";
-  }
-};
-
-TYPED_TEST_SUITE(PropertyTest, Configs, ConfigNames);
+TYPED_TEST_SUITE(PropertyTest, testing::AllSpaceConfigs, testing::SpaceConfigNames);
 
 TYPED_TEST(PropertyTest, RandomOperationsMatchTheModel) { this->Run(); }
 

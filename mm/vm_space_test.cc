@@ -1,8 +1,6 @@
 // VmSpace and the page-table engine on the host, for every format, over a
 // simulated physical arena with the fake MMU. Assertions read the tables
 // with an independent walker (WalkTo) and check the flush records.
-#include <arch/riscv64/mm/pte.h>
-#include <arch/x86_64/mm/pte.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -10,61 +8,37 @@
 #include <vector>
 
 #include <mm/frame.h>
-#include <mm/host_arena.h>
 #include <mm/io_mem.h>
-#include <mm/testing/fake_mmu.h>
+#include <mm/testing/arena_space.h>
 #include <mm/vm_space.h>
 
 namespace hv::mm {
 namespace {
 
 using testing::FakeMmu;
+using testing::kGiB;
+using testing::kMiB;
 
-constexpr uint64_t kMiB = uint64_t{1} << 20;
-constexpr uint64_t kGiB = uint64_t{1} << 30;
 constexpr uint64_t k2M = 2 * kMiB;
 
-using Sv39 = arch::riscv64::Sv39PteFormat<>;
-using Sv39Pbmt = arch::riscv64::Sv39PteFormat<arch::riscv64::PteOptions{.svpbmt = true}>;
-using Sv48 = arch::riscv64::Sv48PteFormat<>;
-using Sv39x4 = arch::riscv64::Sv39x4PteFormat<>;
-using Sv48x4 = arch::riscv64::Sv48x4PteFormat<>;
-using X86 = arch::x86_64::X86PteFormat;
-using Npt = arch::x86_64::NptPteFormat;
-
 template <typename Config>
-class VmSpaceTest : public ::testing::Test {
+class VmSpaceTest : public testing::ArenaSpaceTest<Config, 64 * kMiB> {
  protected:
-  using SpaceT = VmSpace<Config, ArenaPhysMem>;
-  using FormatT = typename Config::Format;
-  using VaddrT = typename Config::Vaddr;
-  using RangeT = AddrRange<VaddrT>;
+  using Base = testing::ArenaSpaceTest<Config, 64 * kMiB>;
+  using Base::alloc_;
+  using Base::arena_;
+  using Base::R;
+  using Base::space_;
+  using typename Base::FormatT;
+  using typename Base::RangeT;
+  using typename Base::SpaceT;
+  using typename Base::VaddrT;
 
-  static constexpr uint64_t kArenaSize = 64 * kMiB;
   // A 1 GiB-aligned window inside every space.
   static constexpr uint64_t kVa = 4 * kGiB;
   // Device memory, outside the arena (the engine never touches it).
   static constexpr uint64_t kIoPa = 0x10'0000'0000;
 
-  void SetUp() override {
-    FakeMmu::SetCurrentCpu(0);
-    arena_.emplace(HostArena::Create(kArenaSize).value());
-    alloc_ = FrameAllocator::Create(arena_->phys(), arena_->phys_base(), kArenaSize).value();
-    initial_free_ = alloc_->free_frames();
-    space_.emplace(SpaceT::Create(*alloc_, arena_->phys(), mmu_).value());
-    space_->Activate();
-  }
-
-  void TearDown() override {
-    if (space_) {
-      space_->Deactivate();
-      space_.reset();
-    }
-    // Everything the tests allocated is back: frames, tables, the root.
-    EXPECT_EQ(alloc_->free_frames(), initial_free_);
-  }
-
-  static RangeT R(uint64_t start, uint64_t size) { return *RangeT::Create(VaddrT(start), size); }
   static PageProperty Rw() { return PageProperty::New(PageFlags::kRW); }
   static PageProperty Io(PageProperty prop) {
     prop.priv_flags |= PrivilegedPageFlags::kAvail1;
@@ -103,36 +77,9 @@ class VmSpaceTest : public ::testing::Test {
   void ExpectUnmapped(uint64_t va) { EXPECT_FALSE(WalkTo(va).has_value()) << std::hex << va; }
 
   uint64_t Tables() const { return space_->CheckInvariants().tables; }
-
-  std::optional<HostArena> arena_;
-  FrameAllocator* alloc_ = nullptr;
-  uint64_t initial_free_ = 0;
-  FakeMmu mmu_;
-  std::optional<SpaceT> space_;
 };
 
-using Configs =
-    ::testing::Types<HostSpaceConfig<Sv39>, HostSpaceConfig<Sv39Pbmt>, HostSpaceConfig<Sv48>,
-                     GuestSpaceConfig<Sv39x4>, GuestSpaceConfig<Sv48x4>, HostSpaceConfig<X86>,
-                     GuestSpaceConfig<Npt>>;
-
-class ConfigNames {
- public:
-  template <typename T>
-  static std::string GetName(int) {
-    using F = typename T::Format;
-    if constexpr (std::is_same_v<F, Sv39>) return "Sv39";
-    if constexpr (std::is_same_v<F, Sv39Pbmt>) return "Sv39Svpbmt";
-    if constexpr (std::is_same_v<F, Sv48>) return "Sv48";
-    if constexpr (std::is_same_v<F, Sv39x4>) return "Sv39x4";
-    if constexpr (std::is_same_v<F, Sv48x4>) return "Sv48x4";
-    if constexpr (std::is_same_v<F, X86>) return "X86_64";
-    if constexpr (std::is_same_v<F, Npt>) return "Npt";
-    return "unknown";
-  }
-};
-
-TYPED_TEST_SUITE(VmSpaceTest, Configs, ConfigNames);
+TYPED_TEST_SUITE(VmSpaceTest, testing::AllSpaceConfigs, testing::SpaceConfigNames);
 
 TYPED_TEST(VmSpaceTest, MapQueryUnmapOnePage) {
   using Vaddr = typename TestFixture::VaddrT;
@@ -750,10 +697,10 @@ concept HasReader = requires(const Space& space, typename Space::Vaddr va) {
   space.Writer(va, 1);
   space.ReaderWriter(va, 1);
 };
-static_assert(HasReader<VmSpace<HostSpaceConfig<Sv39>, ArenaPhysMem>>);
-static_assert(HasReader<VmSpace<HostSpaceConfig<X86>, ArenaPhysMem>>);
-static_assert(!HasReader<VmSpace<GuestSpaceConfig<Sv39x4>, ArenaPhysMem>>);
-static_assert(!HasReader<VmSpace<GuestSpaceConfig<Npt>, ArenaPhysMem>>);
+static_assert(HasReader<VmSpace<HostSpaceConfig<testing::Sv39>, ArenaPhysMem>>);
+static_assert(HasReader<VmSpace<HostSpaceConfig<testing::X86>, ArenaPhysMem>>);
+static_assert(!HasReader<VmSpace<GuestSpaceConfig<testing::Sv39x4>, ArenaPhysMem>>);
+static_assert(!HasReader<VmSpace<GuestSpaceConfig<testing::Npt>, ArenaPhysMem>>);
 
 // The window a reader/writer covers is exactly the range asked for. (The
 // copies themselves translate through the space, which only a kernel can
