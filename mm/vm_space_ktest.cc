@@ -46,6 +46,7 @@ using hv::HostVirtAddr;
 using hv::kmem::KernelHostSpace;
 using hv::kmem::KernelMemory;
 using hv::mm::CachePolicy;
+using hv::mm::CopyError;
 using hv::mm::CopyResult;
 using hv::mm::Fallible;
 using hv::mm::Frame;
@@ -174,6 +175,30 @@ hv::Result<uint64_t> Read64(const KernelHostSpace& space, uint64_t va) {
 hv::Result<void> Write64(const KernelHostSpace& space, uint64_t va, uint64_t value) {
   auto writer = HV_TRY(space.Writer(HostVirtAddr(va), 8));
   return writer.WriteOnce<uint64_t>(value);
+}
+
+// One fallible copy of buf.size() bytes through `space` from `va` into buf.
+// The range must lie in the space (a refused reader is a test failure).
+CopyResult ReadFrom(const KernelHostSpace& space, uint64_t va, std::span<std::byte> buf) {
+  auto reader = space.Reader(HostVirtAddr(va), buf.size());
+  if (!reader.ok()) {
+    ADD_FAILURE() << "the space refused a reader";
+    return CopyError{reader.error(), 0};
+  }
+  auto out = VmWriter<Infallible>::FromSpan(buf);
+  return reader->ReadFallible(out);
+}
+
+// The end of the IoMem tests, once the device page at kIoVa is unmapped: a
+// copy from 16 bytes below it (the RAM page, pattern 5) stops exactly at
+// the hole.
+void ExpectCopyStopsBeforeTheUnmappedDevice(const KernelHostSpace& space) {
+  std::array<std::byte, 32> buf;
+  const CopyResult read = ReadFrom(space, kIoVa - 16, buf);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().code, Error::kPageFault);
+  EXPECT_EQ(read.error().done, 16u);
+  EXPECT_TRUE(MatchesPattern(std::span(buf).first(16), kPage - 16, 5));
 }
 
 // The kernel's MMU, watched: every flush first records whether a chosen
@@ -535,16 +560,10 @@ TEST(VmSpaceKernel, HugePagesMapAndSplitOnPartialUnmap) {
 
     EXPECT_EQ(ErrorOf(Read64(*space, kVa + 5 * kPage)), Error::kPageFault);
     std::array<std::byte, 16> buf;
-    auto reader = space->Reader(HostVirtAddr(kVa + 6 * kPage - 8), buf.size());
-    ASSERT_TRUE(reader.ok());
-    auto out = VmWriter<Infallible>::FromSpan(buf);
-    const CopyResult read = reader->ReadFallible(out);
+    const CopyResult read = ReadFrom(*space, kVa + 6 * kPage - 8, buf);
     ASSERT_FALSE(read.ok());
     EXPECT_EQ(read.error().done, 0u) << "starts in the hole";
-    reader = space->Reader(HostVirtAddr(kVa + 5 * kPage - 8), buf.size());
-    ASSERT_TRUE(reader.ok());
-    out = VmWriter<Infallible>::FromSpan(buf);
-    const CopyResult into_hole = reader->ReadFallible(out);
+    const CopyResult into_hole = ReadFrom(*space, kVa + 5 * kPage - 8, buf);
     ASSERT_FALSE(into_hole.ok());
     EXPECT_EQ(into_hole.error().done, 8u);
     for (uint64_t i : {0u, 4u, 6u, 511u}) {
@@ -611,14 +630,7 @@ TEST(VmSpaceKernel, IoMemMapsTheUart) {
     EXPECT_EQ(ErrorOf(reg(kLsr)->first.ReadOnce<uint8_t>()), Error::kPageFault);
     EXPECT_EQ(ErrorOf(reg(kScr)->second.WriteOnce<uint8_t>(0)), Error::kPageFault);
     EXPECT_EQ(*direct_scr, 0x5a) << "the faulting write did not reach the device";
-    std::array<std::byte, 32> buf;
-    auto reader = space->Reader(HostVirtAddr(kIoVa - 16), buf.size());
-    auto out = VmWriter<Infallible>::FromSpan(buf);
-    const CopyResult read = reader->ReadFallible(out);
-    ASSERT_FALSE(read.ok());
-    EXPECT_EQ(read.error().code, Error::kPageFault);
-    EXPECT_EQ(read.error().done, 16u);
-    EXPECT_TRUE(MatchesPattern(std::span(buf).first(16), kPage - 16, 5));
+    ExpectCopyStopsBeforeTheUnmappedDevice(*space);
     EXPECT_TRUE(space->FindIoMemByPaddr(HostPhysAddr(hv::board::kUart0Base + kLsr)).has_value());
     ASSERT_TRUE(cursor->Jump(HostVirtAddr(kIoVa - kPage)).ok());
     EXPECT_EQ(cursor->Unmap(kPage).value(), 1u);
@@ -692,14 +704,7 @@ TEST(VmSpaceKernel, IoMemMapsTheHpet) {
     EXPECT_EQ(ErrorOf(reg(kConfig)->second.WriteOnce<uint32_t>(config | kEnable)),
               Error::kPageFault);
     EXPECT_EQ(direct(kConfig), config) << "the faulting write did not reach the device";
-    std::array<std::byte, 32> buf;
-    auto reader = space->Reader(HostVirtAddr(kIoVa - 16), buf.size());
-    auto out = VmWriter<Infallible>::FromSpan(buf);
-    const CopyResult read = reader->ReadFallible(out);
-    ASSERT_FALSE(read.ok());
-    EXPECT_EQ(read.error().code, Error::kPageFault);
-    EXPECT_EQ(read.error().done, 16u);
-    EXPECT_TRUE(MatchesPattern(std::span(buf).first(16), kPage - 16, 5));
+    ExpectCopyStopsBeforeTheUnmappedDevice(*space);
     EXPECT_TRUE(space->FindIoMemByPaddr(HostPhysAddr(hv::board::kHpetBase + kCounter)).has_value());
     ASSERT_TRUE(cursor->Jump(HostVirtAddr(kIoVa - kPage)).ok());
     EXPECT_EQ(cursor->Unmap(kPage).value(), 1u);
