@@ -29,19 +29,10 @@ size_t hv_memcpy_fallible(void* dst, const void* src, size_t len);
 // REQUIRES: [dst, dst+len) does not wrap.
 size_t hv_memset_fallible(void* dst, int value, size_t len);
 
-// One aligned access of `size` (1, 2, 4 or 8) bytes with a single
-// instruction, so it never tears. The load zero-extends into *value. Both
-// return 0 on success and nonzero if the access faulted, in which case
-// nothing was stored (*value is untouched).
-// REQUIRES: the address is a multiple of `size`.
-int hv_load_once_fallible(const void* src, size_t size, uint64_t* value);
-int hv_store_once_fallible(void* dst, size_t size, uint64_t value);
-
-// The same single accesses with the size in the name, for callers that know
-// it at compile time: no size dispatch, and the loaded value comes back in
-// registers. A load returns {value zero-extended, 0}, or {0, 1} if it
-// faulted; a store returns 0, or 1 if it faulted (nothing stored).
-// REQUIRES: the address is a multiple of the size.
+// One aligned access of N (1, 2, 4 or 8) bytes with a single instruction,
+// so it never tears. A load returns {value zero-extended, 0}, or {0, 1} if
+// it faulted; a store returns 0, or 1 if it faulted (nothing stored).
+// REQUIRES: the address is a multiple of N.
 struct hv_load_once_result {
   uint64_t value;
   uint64_t faulted;
@@ -54,6 +45,51 @@ int hv_store_once_fallible_1(void* dst, uint64_t value);
 int hv_store_once_fallible_2(void* dst, uint64_t value);
 int hv_store_once_fallible_4(void* dst, uint64_t value);
 int hv_store_once_fallible_8(void* dst, uint64_t value);
+
+// The same access with the size as an argument (inline: a constant size
+// folds to one call of the primitive above). The load zero-extends into
+// *value. Both return 0 on success, 1 if the access faulted (nothing
+// stored, *value untouched), 2 for a size that is not 1, 2, 4 or 8.
+// REQUIRES: the address is a multiple of `size`.
+inline int hv_load_once_fallible(const void* src, size_t size, uint64_t* value) {
+  hv_load_once_result loaded;
+  // SAFETY: forwarded to the primitive of this size, which reports a fault
+  // instead of taking it; alignment is the caller's (REQUIRES).
+  switch (size) {
+    case 1:
+      loaded = hv_load_once_fallible_1(src);
+      break;
+    case 2:
+      loaded = hv_load_once_fallible_2(src);
+      break;
+    case 4:
+      loaded = hv_load_once_fallible_4(src);
+      break;
+    case 8:
+      loaded = hv_load_once_fallible_8(src);
+      break;
+    default:
+      return 2;
+  }
+  if (loaded.faulted != 0) return 1;
+  *value = loaded.value;
+  return 0;
+}
+inline int hv_store_once_fallible(void* dst, size_t size, uint64_t value) {
+  // SAFETY: as hv_load_once_fallible.
+  switch (size) {
+    case 1:
+      return hv_store_once_fallible_1(dst, value);
+    case 2:
+      return hv_store_once_fallible_2(dst, value);
+    case 4:
+      return hv_store_once_fallible_4(dst, value);
+    case 8:
+      return hv_store_once_fallible_8(dst, value);
+    default:
+      return 2;
+  }
+}
 
 }  // extern "C"
 

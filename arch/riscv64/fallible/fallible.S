@@ -1,5 +1,5 @@
 // hv_memcpy_fallible, hv_memset_fallible and the single-access
-// hv_load_once_fallible/hv_store_once_fallible for riscv64 (contract in
+// hv_load_once_fallible_N/hv_store_once_fallible_N for riscv64 (contract in
 // arch/include/arch/fallible.h). The same code serves kernel images and
 // Linux processes; every instruction that may fault has an HV_EXTABLE entry.
 //
@@ -183,106 +183,11 @@ hv_memset_fallible:
     HV_EXTABLE .Lset_word_store, .Lset_bytes
     HV_EXTABLE .Lset_byte_store, .Lset_fault
 
-// int hv_load_once_fallible(const void* src, size_t size, uint64_t* value)
-// int hv_store_once_fallible(void* dst, size_t size, uint64_t value)
-// One naturally aligned access of `size` bytes with one instruction, which
-// never tears. a0 = address, a1 = size, a2 = value pointer / value; returns
-// 0, or 1 if the access faulted (nothing stored), or 2 for a size that is
-// not 1, 2, 4 or 8.
-    .globl hv_load_once_fallible
-    .type hv_load_once_fallible, @function
-    .balign 4
-hv_load_once_fallible:
-    li t0, 8
-    beq a1, t0, .Lload8
-    li t0, 4
-    beq a1, t0, .Lload4
-    li t0, 2
-    beq a1, t0, .Lload2
-    li t0, 1
-    bne a1, t0, .Lonce_bad_size
-    user_access_begin
-.Lload1:
-    lbu t1, 0(a0)
-    j .Lload_done
-.Lload2:
-    user_access_begin
-.Lload2_access:
-    lhu t1, 0(a0)
-    j .Lload_done
-.Lload4:
-    user_access_begin
-.Lload4_access:
-    lwu t1, 0(a0)
-    j .Lload_done
-.Lload8:
-    user_access_begin
-.Lload8_access:
-    ld t1, 0(a0)
-.Lload_done:
-    user_access_end
-    sd t1, 0(a2)
-    li a0, 0
-    ret
-    .size hv_load_once_fallible, . - hv_load_once_fallible
-
-    .globl hv_store_once_fallible
-    .type hv_store_once_fallible, @function
-    .balign 4
-hv_store_once_fallible:
-    li t0, 8
-    beq a1, t0, .Lstore8
-    li t0, 4
-    beq a1, t0, .Lstore4
-    li t0, 2
-    beq a1, t0, .Lstore2
-    li t0, 1
-    bne a1, t0, .Lonce_bad_size
-    user_access_begin
-.Lstore1:
-    sb a2, 0(a0)
-    j .Lstore_done
-.Lstore2:
-    user_access_begin
-.Lstore2_access:
-    sh a2, 0(a0)
-    j .Lstore_done
-.Lstore4:
-    user_access_begin
-.Lstore4_access:
-    sw a2, 0(a0)
-    j .Lstore_done
-.Lstore8:
-    user_access_begin
-.Lstore8_access:
-    sd a2, 0(a0)
-.Lstore_done:
-    user_access_end
-    li a0, 0
-    ret
-
-.Lonce_fault:
-    user_access_end
-    li a0, 1
-    ret
-.Lonce_bad_size:
-    li a0, 2
-    ret
-    .size hv_store_once_fallible, . - hv_store_once_fallible
-
-    HV_EXTABLE .Lload1, .Lonce_fault
-    HV_EXTABLE .Lload2_access, .Lonce_fault
-    HV_EXTABLE .Lload4_access, .Lonce_fault
-    HV_EXTABLE .Lload8_access, .Lonce_fault
-    HV_EXTABLE .Lstore1, .Lonce_fault
-    HV_EXTABLE .Lstore2_access, .Lonce_fault
-    HV_EXTABLE .Lstore4_access, .Lonce_fault
-    HV_EXTABLE .Lstore8_access, .Lonce_fault
-
 // struct hv_load_once_result hv_load_once_fallible_N(const void* src)
 // int hv_store_once_fallible_N(void* dst, uint64_t value)
-// The same single accesses with the size N in the name, for callers that
-// know it at compile time: no size dispatch, and the load returns the
+// One naturally aligned access of N bytes with one instruction, which never
+// tears (the size-dispatching hv_load/store_once_fallible of the header are
+// built on these). The load returns the
 // zero-extended value in a0 with a1 = 0, or a0 = 0 and a1 = 1 if the access
 // faulted. The store returns 0, or 1 if it faulted.
 // clang-format off

@@ -1,5 +1,5 @@
 // hv_memcpy_fallible, hv_memset_fallible and the single-access
-// hv_load_once_fallible/hv_store_once_fallible for x86_64 (contract in
+// hv_load_once_fallible_N/hv_store_once_fallible_N for x86_64 (contract in
 // arch/include/arch/fallible.h). The same code serves kernel images and
 // Linux processes; every instruction that may fault has an HV_EXTABLE entry.
 //
@@ -490,91 +490,11 @@ hv_x86_fallible_isa:
     .text
 #endif  // !HV_KERNEL
 
-// int hv_load_once_fallible(const void* src, size_t size, uint64_t* value)
-// int hv_store_once_fallible(void* dst, size_t size, uint64_t value)
-// One naturally aligned access of `size` bytes with one mov, which never
-// tears. rdi = address, rsi = size, rdx = value pointer / value; returns 0,
-// or 1 if the access faulted (nothing stored), or 2 for a size that is not
-// 1, 2, 4 or 8.
-    .globl hv_load_once_fallible
-    .type hv_load_once_fallible, @function
-    .balign 16
-hv_load_once_fallible:
-    cmp $8, %rsi
-    je .Lload8
-    cmp $4, %rsi
-    je .Lload4
-    cmp $2, %rsi
-    je .Lload2
-    cmp $1, %rsi
-    jne .Lonce_bad_size
-.Lload1:
-    movzbl (%rdi), %eax
-    jmp .Lload_done
-.Lload2:
-    movzwl (%rdi), %eax
-    jmp .Lload_done
-.Lload4:
-    movl (%rdi), %eax
-    jmp .Lload_done
-.Lload8:
-    movq (%rdi), %rax
-.Lload_done:
-    movq %rax, (%rdx)
-    xor %eax, %eax
-    ret
-    .size hv_load_once_fallible, . - hv_load_once_fallible
-
-    .globl hv_store_once_fallible
-    .type hv_store_once_fallible, @function
-    .balign 16
-hv_store_once_fallible:
-    cmp $8, %rsi
-    je .Lstore8
-    cmp $4, %rsi
-    je .Lstore4
-    cmp $2, %rsi
-    je .Lstore2
-    cmp $1, %rsi
-    jne .Lonce_bad_size
-.Lstore1:
-    movb %dl, (%rdi)
-    xor %eax, %eax
-    ret
-.Lstore2:
-    movw %dx, (%rdi)
-    xor %eax, %eax
-    ret
-.Lstore4:
-    movl %edx, (%rdi)
-    xor %eax, %eax
-    ret
-.Lstore8:
-    movq %rdx, (%rdi)
-    xor %eax, %eax
-    ret
-
-.Lonce_fault:
-    mov $1, %eax
-    ret
-.Lonce_bad_size:
-    mov $2, %eax
-    ret
-    .size hv_store_once_fallible, . - hv_store_once_fallible
-
-    HV_EXTABLE .Lload1, .Lonce_fault
-    HV_EXTABLE .Lload2, .Lonce_fault
-    HV_EXTABLE .Lload4, .Lonce_fault
-    HV_EXTABLE .Lload8, .Lonce_fault
-    HV_EXTABLE .Lstore1, .Lonce_fault
-    HV_EXTABLE .Lstore2, .Lonce_fault
-    HV_EXTABLE .Lstore4, .Lonce_fault
-    HV_EXTABLE .Lstore8, .Lonce_fault
-
 // struct hv_load_once_result hv_load_once_fallible_N(const void* src)
 // int hv_store_once_fallible_N(void* dst, uint64_t value)
-// The same single accesses with the size N in the name, for callers that
-// know it at compile time: no size dispatch, and the load returns the
+// One naturally aligned access of N bytes with one instruction, which never
+// tears (the size-dispatching hv_load/store_once_fallible of the header are
+// built on these). The load returns the
 // zero-extended value in rax with rdx = 0, or rax = 0 and rdx = 1 if the
 // access faulted. The store returns 0, or 1 if it faulted.
 // clang-format off
@@ -617,5 +537,13 @@ hv_store_once_fallible_\n:
     STORE_ONCE 2, movw %si, (%rdi)
     STORE_ONCE 4, movl %esi, (%rdi)
     STORE_ONCE 8, movq %rsi, (%rdi)
+
+    // Where every faulting single store resumes: nothing was stored.
+    .type hv_store_once_fault, @function
+hv_store_once_fault:
+.Lonce_fault:
+    mov $1, %eax
+    ret
+    .size hv_store_once_fault, . - hv_store_once_fault
 
     .section .note.GNU-stack, "", @progbits

@@ -132,53 +132,28 @@ void StoreOnce(std::byte* dst, size_t size, uint64_t value);
 // at compile time (a guest's read_obj<u64> is one call of
 // hv_load_once_fallible_8).
 inline Result<uint64_t> LoadOnceFallible(const std::byte* src, size_t size) {
-  hv_load_once_result loaded;
+  uint64_t value = 0;
   // SAFETY: `src` is aligned to `size` (REQUIRES); the primitive reports a
   // fault instead of taking it.
-  switch (size) {
+  switch (hv_load_once_fallible(src, size, &value)) {
+    case 0:
+      return value;
     case 1:
-      loaded = hv_load_once_fallible_1(src);
-      break;
-    case 2:
-      loaded = hv_load_once_fallible_2(src);
-      break;
-    case 4:
-      loaded = hv_load_once_fallible_4(src);
-      break;
-    case 8:
-      loaded = hv_load_once_fallible_8(src);
-      break;
+      return Error::kPageFault;
     default:
       BadOnceSize(size);
   }
-  if (loaded.faulted != 0) [[unlikely]] {
-    return Error::kPageFault;
-  }
-  return loaded.value;
 }
 inline Result<void> StoreOnceFallible(std::byte* dst, size_t size, uint64_t value) {
-  int faulted;
   // SAFETY: as LoadOnceFallible.
-  switch (size) {
+  switch (hv_store_once_fallible(dst, size, value)) {
+    case 0:
+      return Ok();
     case 1:
-      faulted = hv_store_once_fallible_1(dst, value);
-      break;
-    case 2:
-      faulted = hv_store_once_fallible_2(dst, value);
-      break;
-    case 4:
-      faulted = hv_store_once_fallible_4(dst, value);
-      break;
-    case 8:
-      faulted = hv_store_once_fallible_8(dst, value);
-      break;
+      return Error::kPageFault;
     default:
       BadOnceSize(size);
   }
-  if (faulted != 0) [[unlikely]] {
-    return Error::kPageFault;
-  }
-  return Ok();
 }
 
 template <PodOnce T>
