@@ -60,14 +60,8 @@ riscv64::VmConfig LinuxVm() {
 
 const char* CheckLinuxDevices(const riscv64::VirtioReport& report) {
   if (!report.blk.present || !report.console.present) return "a virtio device is missing";
-  if (report.blk.disk.size() != spec::kDiskBytes) return "the disk has the wrong size";
-  for (uint64_t i = 0; i < report.blk.disk.size(); ++i) {
-    if (report.blk.disk[i] != std::byte{spec::ExpectedDiskByte(i)}) {
-      Format(g_problem, sizeof(g_problem), "disk byte %lu is %#x, not %#x", i,
-             static_cast<unsigned>(report.blk.disk[i]),
-             static_cast<unsigned>(spec::ExpectedDiskByte(i)));
-      return g_problem;
-    }
+  if (const char* problem = CheckDisk(report.blk.disk, spec::kDiskBytes, spec::ExpectedDiskByte)) {
+    return problem;
   }
   if (report.blk.ioerr != 0 || report.blk.unsupp != 0) return "virtio-blk answered errors";
   if (!Healthy(report.blk)) return "virtio-blk failed or needed a reset";

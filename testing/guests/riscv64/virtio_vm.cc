@@ -3,6 +3,7 @@
 #include <devices/virtio.h>
 #include <hv/base/format.h>
 #include <hv/configs/virt_guest.h>
+#include <hv/image/image.h>
 #include <testing/guests/riscv64/dt_small.h>
 #include <testing/guests/riscv64/virtio_disk_image.h>
 #include <testing/guests/riscv64/virtio_guest_embed.h>
@@ -46,14 +47,9 @@ riscv64::VmConfig VirtioGuestVm(std::string_view name) {
 
 const char* CheckVirtioGuestDevices(const riscv64::VirtioReport& report) {
   if (!report.blk.present || !report.console.present) return "a virtio device is missing";
-  if (report.blk.disk.size() != spec::kDiskBytes) return "the disk has the wrong size";
-  for (uint64_t i = 0; i < report.blk.disk.size(); ++i) {
-    if (report.blk.disk[i] != std::byte{spec::ExpectedDiskByte(i)}) {
-      Format(g_problem, sizeof(g_problem), "disk byte %lu (sector %lu) is %#x, not %#x", i,
-             i / spec::kSectorSize, static_cast<unsigned>(report.blk.disk[i]),
-             static_cast<unsigned>(spec::ExpectedDiskByte(i)));
-      return g_problem;
-    }
+  if (const char* problem =
+          image::CheckDisk(report.blk.disk, spec::kDiskBytes, spec::ExpectedDiskByte)) {
+    return problem;
   }
   // The guest's three bad requests: two out of range, one unknown type.
   if (report.blk.ioerr != 2 || report.blk.unsupp != 1) return "unexpected virtio-blk errors";

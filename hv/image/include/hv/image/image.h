@@ -14,6 +14,7 @@
 #ifndef HV_IMAGE_IMAGE_H_
 #define HV_IMAGE_IMAGE_H_
 
+#include <hv/base/format.h>
 #include <hv/base/std.h>
 #include <hv/riscv64/outcome.h>
 #include <hv/riscv64/virtio_devices.h>
@@ -30,6 +31,23 @@ struct ImageVm {
   // the image like an unmet expectation.
   const char* (*check_devices)(const riscv64::VirtioReport& report) = nullptr;
 };
+
+// For check_devices: nullptr if the RAM disk holds exactly `size` bytes,
+// byte i being expected(i); else where it differs first.
+inline const char* CheckDisk(std::span<const std::byte> disk, uint64_t size,
+                             uint8_t (*expected)(uint64_t offset)) {
+  static char problem[96];
+  constexpr uint64_t kSectorSize = 512;
+  if (disk.size() != size) return "the disk has the wrong size";
+  for (uint64_t i = 0; i < size; ++i) {
+    if (disk[i] != std::byte{expected(i)}) {
+      Format(problem, sizeof(problem), "disk byte %lu (sector %lu) is %#x, not %#x", i,
+             i / kSectorSize, static_cast<unsigned>(disk[i]), static_cast<unsigned>(expected(i)));
+      return problem;
+    }
+  }
+  return nullptr;
+}
 
 // Provided by each image: its VMs, at most kMaxVms.
 std::span<const ImageVm> ImageVms();
