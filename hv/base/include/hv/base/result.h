@@ -33,13 +33,151 @@ enum class Error : uint8_t {
   kTimedOut,         // The operation did not finish in time.
 };
 
+// Whether `bits` is the value of an Error (from kInvalidArgs to kTimedOut,
+// the last code: a new one goes before it or moves this bound).
+constexpr bool IsErrorValue(uint64_t bits) {
+  return bits >= static_cast<uint64_t>(Error::kInvalidArgs) &&
+         bits <= static_cast<uint64_t>(Error::kTimedOut);
+}
+
 // A stable, human-readable name for `error` ("kPageFault"...).
 const char* ErrorName(Error error);
 
 template <typename T, typename E>
 class Result;
 
+// Customisation point: a type T that has representations which are never a
+// valid T (a "niche") may let Result<T, E> keep its error there. The Result
+// is then exactly a T, and comes back in registers whenever T does (a
+// two-word T in rax:rdx or a0:a1, say). A specialisation provides
+//
+//   static constexpr bool IsError(const T& repr);   repr holds an error
+//   static constexpr T FromError(E error);          an error as a T
+//   static constexpr E ToError(const T& repr);      REQUIRES: IsError(repr)
+//
+// A value `v` with IsError(v) can then not be told from an error: building
+// Result<T, E> from it yields the error ToError(v), so a niche must only
+// contain representations that are invalid as values anyway. The primary
+// template is left undefined: no niche.
+template <typename T, typename E>
+struct ResultNiche;
+
 namespace internal {
+
+template <typename T, typename E>
+concept HasResultNiche = requires(const T& repr, E error) {
+  { ResultNiche<T, E>::IsError(repr) } -> std::same_as<bool>;
+  { ResultNiche<T, E>::FromError(error) } -> std::same_as<T>;
+  { ResultNiche<T, E>::ToError(repr) } -> std::same_as<E>;
+};
+
+template <typename T, typename E>
+concept TrivialResult = std::is_trivially_copyable_v<T> && std::is_trivially_copyable_v<E> &&
+    std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E>;
+
+struct ValueTag {};
+struct ErrorTag {};
+
+// The storage of a Result<T, E>: a flag and a union. The general case
+// constructs, copies and destroys whichever member is active.
+template <typename T, typename E>
+class ResultStorage {
+ public:
+  constexpr ResultStorage(ValueTag, auto&& value)
+      : has_value_(true), value_(std::forward<decltype(value)>(value)) {}
+  constexpr ResultStorage(ErrorTag, E error) : has_value_(false), error_(std::move(error)) {}
+
+  constexpr ResultStorage(const ResultStorage& other) : has_value_(other.has_value_) {
+    if (has_value_) {
+      std::construct_at(&value_, other.value_);
+    } else {
+      std::construct_at(&error_, other.error_);
+    }
+  }
+  constexpr ResultStorage(ResultStorage&& other) noexcept : has_value_(other.has_value_) {
+    if (has_value_) {
+      std::construct_at(&value_, std::move(other.value_));
+    } else {
+      std::construct_at(&error_, std::move(other.error_));
+    }
+  }
+  constexpr ResultStorage& operator=(ResultStorage other) noexcept {
+    Destroy();
+    has_value_ = other.has_value_;
+    if (has_value_) {
+      std::construct_at(&value_, std::move(other.value_));
+    } else {
+      std::construct_at(&error_, std::move(other.error_));
+    }
+    return *this;
+  }
+  constexpr ~ResultStorage() { Destroy(); }
+
+  constexpr bool has_value() const { return has_value_; }
+  constexpr T& value() { return value_; }
+  constexpr const T& value() const { return value_; }
+  constexpr E error() const { return error_; }
+
+ private:
+  constexpr void Destroy() {
+    if (has_value_) {
+      std::destroy_at(&value_);
+    } else {
+      std::destroy_at(&error_);
+    }
+  }
+
+  bool has_value_;
+  union {
+    T value_;
+    E error_;
+  };
+};
+
+// Trivially copyable T and E: so is the Result, which is then passed and
+// returned like a plain struct (in registers when it fits) and copied with
+// plain moves.
+template <typename T, typename E>
+requires TrivialResult<T, E> &&(!HasResultNiche<T, E>)class ResultStorage<T, E> {
+ public:
+  constexpr ResultStorage(ValueTag, auto&& value)
+      : has_value_(true), value_(std::forward<decltype(value)>(value)) {}
+  constexpr ResultStorage(ErrorTag, E error) : has_value_(false), error_(std::move(error)) {}
+
+  constexpr bool has_value() const { return has_value_; }
+  constexpr T& value() { return value_; }
+  constexpr const T& value() const { return value_; }
+  constexpr E error() const { return error_; }
+
+ private:
+  bool has_value_;
+  union {
+    T value_;
+    E error_;
+  };
+};
+
+// A niche: the error lives in a representation of T (see ResultNiche).
+template <typename T, typename E>
+requires HasResultNiche<T, E>
+class ResultStorage<T, E> {
+  using Niche = ResultNiche<T, E>;
+
+ public:
+  constexpr ResultStorage(ValueTag, auto&& value) : repr_(std::forward<decltype(value)>(value)) {
+    // A value in the niche is an error: keep the one it encodes.
+    if (Niche::IsError(repr_)) repr_ = Niche::FromError(Niche::ToError(repr_));
+  }
+  constexpr ResultStorage(ErrorTag, E error) : repr_(Niche::FromError(std::move(error))) {}
+
+  constexpr bool has_value() const { return !Niche::IsError(repr_); }
+  constexpr T& value() { return repr_; }
+  constexpr const T& value() const { return repr_; }
+  constexpr E error() const { return Niche::ToError(repr_); }
+
+ private:
+  T repr_;
+};
 
 // A type a Result<T, E> can be built from as its value: anything T can be
 // constructed from, except the Result itself and the error type.
@@ -62,86 +200,42 @@ class [[nodiscard]] Result {
   // Implicit from a value or an error, so `return value;` and
   // `return Error::kInvalidArgs;` both read naturally.
   template <internal::ResultValueFrom<T, E> U = T>
-  constexpr Result(U&& value) : has_value_(true) {  // NOLINT(google-explicit-constructor)
-    std::construct_at(&value_, std::forward<U>(value));
-  }
-  constexpr Result(E error) : has_value_(false) {  // NOLINT(google-explicit-constructor)
-    std::construct_at(&error_, std::move(error));
-  }
+  constexpr Result(U&& value)  // NOLINT(google-explicit-constructor)
+      : storage_(internal::ValueTag{}, std::forward<U>(value)) {}
+  constexpr Result(E error)  // NOLINT(google-explicit-constructor)
+      : storage_(internal::ErrorTag{}, std::move(error)) {}
 
-  constexpr Result(const Result& other) : has_value_(other.has_value_) {
-    if (has_value_) {
-      std::construct_at(&value_, other.value_);
-    } else {
-      std::construct_at(&error_, other.error_);
-    }
-  }
-  constexpr Result(Result&& other) noexcept : has_value_(other.has_value_) {
-    if (has_value_) {
-      std::construct_at(&value_, std::move(other.value_));
-    } else {
-      std::construct_at(&error_, std::move(other.error_));
-    }
-  }
-  constexpr Result& operator=(Result other) noexcept {
-    Destroy();
-    has_value_ = other.has_value_;
-    if (has_value_) {
-      std::construct_at(&value_, std::move(other.value_));
-    } else {
-      std::construct_at(&error_, std::move(other.error_));
-    }
-    return *this;
-  }
-  constexpr ~Result() { Destroy(); }
-
-  constexpr bool ok() const { return has_value_; }
-  constexpr explicit operator bool() const { return has_value_; }
+  constexpr bool ok() const { return storage_.has_value(); }
+  constexpr explicit operator bool() const { return ok(); }
 
   // REQUIRES: ok().
   constexpr T& value() & {
-    HV_CHECK(has_value_, "Result::value() on an error");
-    return value_;
+    HV_CHECK(ok(), "Result::value() on an error");
+    return storage_.value();
   }
   constexpr const T& value() const& {
-    HV_CHECK(has_value_, "Result::value() on an error");
-    return value_;
+    HV_CHECK(ok(), "Result::value() on an error");
+    return storage_.value();
   }
   constexpr T&& value() && {
-    HV_CHECK(has_value_, "Result::value() on an error");
-    return std::move(value_);
+    HV_CHECK(ok(), "Result::value() on an error");
+    return std::move(storage_.value());
   }
   constexpr T& operator*() & { return value(); }
   constexpr const T& operator*() const& { return value(); }
   constexpr T* operator->() { return &value(); }
   constexpr const T* operator->() const { return &value(); }
 
-  // REQUIRES: !ok().
-  constexpr const E& error() const& {
-    HV_CHECK(!has_value_, "Result::error() on a value");
-    return error_;
-  }
-  constexpr E&& error() && {
-    HV_CHECK(!has_value_, "Result::error() on a value");
-    return std::move(error_);
+  // REQUIRES: !ok(). By value: a niche keeps no E to refer to.
+  constexpr E error() const {
+    HV_CHECK(!ok(), "Result::error() on a value");
+    return storage_.error();
   }
 
-  constexpr T value_or(T fallback) const& { return has_value_ ? value_ : fallback; }
+  constexpr T value_or(T fallback) const& { return ok() ? storage_.value() : fallback; }
 
  private:
-  constexpr void Destroy() {
-    if (has_value_) {
-      std::destroy_at(&value_);
-    } else {
-      std::destroy_at(&error_);
-    }
-  }
-
-  bool has_value_;
-  union {
-    T value_;
-    E error_;
-  };
+  internal::ResultStorage<T, E> storage_;
 };
 
 template <typename E>
@@ -156,13 +250,9 @@ class [[nodiscard]] Result<void, E> {
   constexpr bool ok() const { return !error_.has_value(); }
   constexpr explicit operator bool() const { return ok(); }
   constexpr void value() const { HV_CHECK(ok(), "Result::value() on an error"); }
-  constexpr const E& error() const& {
+  constexpr E error() const {
     HV_CHECK(!ok(), "Result::error() on a value");
     return *error_;
-  }
-  constexpr E&& error() && {
-    HV_CHECK(!ok(), "Result::error() on a value");
-    return std::move(*error_);
   }
 
  private:
@@ -176,13 +266,13 @@ inline constexpr Result<void> Ok() { return {}; }
 
 // Propagates the error of `expr` from the enclosing function, or yields its
 // value. The enclosing function's result must be constructible from the error.
-#define HV_TRY(expr)                            \
-  ({                                            \
-    auto hv_try_result_ = (expr);               \
-    if (!hv_try_result_.ok()) [[unlikely]] {    \
-      return std::move(hv_try_result_).error(); \
-    }                                           \
-    std::move(hv_try_result_).value();          \
+#define HV_TRY(expr)                         \
+  ({                                         \
+    auto hv_try_result_ = (expr);            \
+    if (!hv_try_result_.ok()) [[unlikely]] { \
+      return hv_try_result_.error();         \
+    }                                        \
+    std::move(hv_try_result_).value();       \
   })
 
 #endif  // HV_BASE_RESULT_H_
