@@ -60,6 +60,112 @@
 // clang-format on
 #endif  // !HV_KERNEL
 
+#if !defined(HV_KERNEL)
+// VEC_COPY isa, v, mov, fixup, avx, r0..r7: the vector copy of one ISA with
+// v-byte registers r0..r7 moved by `mov`; faults resume at `fixup`. Entered
+// with rcx = len >= VEC_MIN (>= v). Long copies (over 8 vectors) come first
+// and run straight into the loop: one vector is stored, then 4-vector
+// blocks with an aligned destination, and the last 4 vectors (which may
+// overlap what is done). Co-aligned copies from VEC_REP_MOVSB_THRESHOLD use
+// `rep movsb` instead. Up to 8 vectors: loaded from both ends, then stored
+// in order.
+// clang-format off
+.macro VEC_COPY isa, v, mov, fixup, avx, r0, r1, r2, r3, r4, r5, r6, r7
+    cmp $8*\v, %rcx
+    jbe .Lcopy_\isa\()_short
+    cmp $VEC_REP_MOVSB_THRESHOLD, %rcx
+    jae .Lcopy_\isa\()_maybe_rep
+.Lcopy_\isa\()_vec:
+    EX \fixup, \mov (%rsi), \r0
+    EX \fixup, \mov \r0, (%rdi)
+    // Advance by 1..v bytes so that rdi is aligned to v.
+    mov %edi, %eax
+    and $\v-1, %eax
+    mov $\v, %edx
+    sub %rax, %rdx
+    add %rdx, %rsi
+    add %rdx, %rdi
+    sub %rdx, %rcx
+    .p2align 5
+.Lcopy_\isa\()_loop:
+    EX \fixup, \mov (%rsi), \r0
+    EX \fixup, \mov \v(%rsi), \r1
+    EX \fixup, \mov 2*\v(%rsi), \r2
+    EX \fixup, \mov 3*\v(%rsi), \r3
+    EX \fixup, \mov \r0, (%rdi)
+    EX \fixup, \mov \r1, \v(%rdi)
+    EX \fixup, \mov \r2, 2*\v(%rdi)
+    EX \fixup, \mov \r3, 3*\v(%rdi)
+    add $4*\v, %rsi
+    add $4*\v, %rdi
+    sub $4*\v, %rcx
+    cmp $4*\v, %rcx
+    ja .Lcopy_\isa\()_loop
+    // 1..4v bytes left, after more than 4v done.
+    EX \fixup, \mov -4*\v(%rsi,%rcx), \r0
+    EX \fixup, \mov -3*\v(%rsi,%rcx), \r1
+    EX \fixup, \mov -2*\v(%rsi,%rcx), \r2
+    EX \fixup, \mov -\v(%rsi,%rcx), \r3
+    EX \fixup, \mov \r0, -4*\v(%rdi,%rcx)
+    EX \fixup, \mov \r1, -3*\v(%rdi,%rcx)
+    EX \fixup, \mov \r2, -2*\v(%rdi,%rcx)
+    EX \fixup, \mov \r3, -\v(%rdi,%rcx)
+.Lcopy_\isa\()_done:
+.if \avx
+    vzeroupper
+.endif
+    xor %eax, %eax
+    ret
+.Lcopy_\isa\()_maybe_rep:
+    // Co-aligned: rep movsb, before any vector register is used.
+    mov %edi, %eax
+    sub %esi, %eax
+    test $63, %eax
+    jz .Lcopy_rep
+    jmp .Lcopy_\isa\()_vec
+.Lcopy_\isa\()_short:
+    cmp $2*\v, %rcx
+    ja .Lcopy_\isa\()_over2
+    EX \fixup, \mov (%rsi), \r0
+    EX \fixup, \mov -\v(%rsi,%rcx), \r1
+    EX \fixup, \mov \r0, (%rdi)
+    EX \fixup, \mov \r1, -\v(%rdi,%rcx)
+    jmp .Lcopy_\isa\()_done
+.Lcopy_\isa\()_over2:
+    cmp $4*\v, %rcx
+    ja .Lcopy_\isa\()_over4
+    EX \fixup, \mov (%rsi), \r0
+    EX \fixup, \mov \v(%rsi), \r1
+    EX \fixup, \mov -2*\v(%rsi,%rcx), \r2
+    EX \fixup, \mov -\v(%rsi,%rcx), \r3
+    EX \fixup, \mov \r0, (%rdi)
+    EX \fixup, \mov \r1, \v(%rdi)
+    EX \fixup, \mov \r2, -2*\v(%rdi,%rcx)
+    EX \fixup, \mov \r3, -\v(%rdi,%rcx)
+    jmp .Lcopy_\isa\()_done
+.Lcopy_\isa\()_over4:
+    EX \fixup, \mov (%rsi), \r0
+    EX \fixup, \mov \v(%rsi), \r1
+    EX \fixup, \mov 2*\v(%rsi), \r2
+    EX \fixup, \mov 3*\v(%rsi), \r3
+    EX \fixup, \mov -4*\v(%rsi,%rcx), \r4
+    EX \fixup, \mov -3*\v(%rsi,%rcx), \r5
+    EX \fixup, \mov -2*\v(%rsi,%rcx), \r6
+    EX \fixup, \mov -\v(%rsi,%rcx), \r7
+    EX \fixup, \mov \r0, (%rdi)
+    EX \fixup, \mov \r1, \v(%rdi)
+    EX \fixup, \mov \r2, 2*\v(%rdi)
+    EX \fixup, \mov \r3, 3*\v(%rdi)
+    EX \fixup, \mov \r4, -4*\v(%rdi,%rcx)
+    EX \fixup, \mov \r5, -3*\v(%rdi,%rcx)
+    EX \fixup, \mov \r6, -2*\v(%rdi,%rcx)
+    EX \fixup, \mov \r7, -\v(%rdi,%rcx)
+    jmp .Lcopy_\isa\()_done
+.endm
+// clang-format on
+
+#endif  // !HV_KERNEL
+
     .text
 
     .globl hv_memcpy_fallible
@@ -68,8 +174,23 @@
 hv_memcpy_fallible:
     mov %rdx, %rcx
 #if !defined(HV_KERNEL)
+    // Copies of VEC_MIN bytes and more take the ISA's vector path. The
+    // AVX-512 one follows straight on, and within it the long copies, so a
+    // long copy runs into its loop without a taken branch (whose bubbles
+    // showed as up to 15% on 2 KiB copies, depending on where the code
+    // landed): docs/performance.md ("mm: fallible copy").
     cmp $VEC_MIN, %rdx
-    jae .Lcopy_dispatch
+    jb .Lcopy_general
+    movzbl hv_x86_fallible_isa(%rip), %eax
+    cmp $ISA_AVX512, %eax
+    jne .Lcopy_not_avx512
+    VEC_COPY avx512, 64, vmovdqu64, .Lcopy_avx_fault, 1, \
+        %zmm0, %zmm1, %zmm2, %zmm3, %zmm4, %zmm5, %zmm6, %zmm7
+.Lcopy_not_avx512:
+    cmp $ISA_AVX2, %eax
+    je .Lcopy_avx2
+    cmp $ISA_SSE2, %eax
+    je .Lcopy_sse2
 .Lcopy_general:
 #endif
     cmp $REP_THRESHOLD, %rcx
@@ -152,122 +273,13 @@ hv_memcpy_fallible:
     ret
 
 #if !defined(HV_KERNEL)
-.Lcopy_dispatch:
-    movzbl hv_x86_fallible_isa(%rip), %eax
-    cmp $ISA_AVX2, %eax
-    ja .Lcopy_avx512
-    je .Lcopy_avx2
-    cmp $ISA_SSE2, %eax
-    je .Lcopy_sse2
-    jmp .Lcopy_general
 
-// VEC_COPY isa, v, min, mov, fixup, avx, r0..r7: the vector copy of one ISA
-// with v-byte registers r0..r7 moved by `mov`; faults resume at `fixup`.
-// Taken for len >= min (>= v): up to 8 vectors are loaded from both ends
-// and stored in order; longer copies store one vector, then run 4-vector
-// blocks with an aligned destination and finish with the last 4 vectors
-// (which may overlap what is done).
-// clang-format off
-.macro VEC_COPY isa, v, min, mov, fixup, avx, r0, r1, r2, r3, r4, r5, r6, r7
-.Lcopy_\isa:
-    cmp $\min, %rcx
-    jb .Lcopy_general
-    cmp $2*\v, %rcx
-    ja .Lcopy_\isa\()_over2
-    EX \fixup, \mov (%rsi), \r0
-    EX \fixup, \mov -\v(%rsi,%rcx), \r1
-    EX \fixup, \mov \r0, (%rdi)
-    EX \fixup, \mov \r1, -\v(%rdi,%rcx)
-    jmp .Lcopy_\isa\()_done
-.Lcopy_\isa\()_over2:
-    cmp $4*\v, %rcx
-    ja .Lcopy_\isa\()_over4
-    EX \fixup, \mov (%rsi), \r0
-    EX \fixup, \mov \v(%rsi), \r1
-    EX \fixup, \mov -2*\v(%rsi,%rcx), \r2
-    EX \fixup, \mov -\v(%rsi,%rcx), \r3
-    EX \fixup, \mov \r0, (%rdi)
-    EX \fixup, \mov \r1, \v(%rdi)
-    EX \fixup, \mov \r2, -2*\v(%rdi,%rcx)
-    EX \fixup, \mov \r3, -\v(%rdi,%rcx)
-    jmp .Lcopy_\isa\()_done
-.Lcopy_\isa\()_over4:
-    cmp $8*\v, %rcx
-    ja .Lcopy_\isa\()_long
-    EX \fixup, \mov (%rsi), \r0
-    EX \fixup, \mov \v(%rsi), \r1
-    EX \fixup, \mov 2*\v(%rsi), \r2
-    EX \fixup, \mov 3*\v(%rsi), \r3
-    EX \fixup, \mov -4*\v(%rsi,%rcx), \r4
-    EX \fixup, \mov -3*\v(%rsi,%rcx), \r5
-    EX \fixup, \mov -2*\v(%rsi,%rcx), \r6
-    EX \fixup, \mov -\v(%rsi,%rcx), \r7
-    EX \fixup, \mov \r0, (%rdi)
-    EX \fixup, \mov \r1, \v(%rdi)
-    EX \fixup, \mov \r2, 2*\v(%rdi)
-    EX \fixup, \mov \r3, 3*\v(%rdi)
-    EX \fixup, \mov \r4, -4*\v(%rdi,%rcx)
-    EX \fixup, \mov \r5, -3*\v(%rdi,%rcx)
-    EX \fixup, \mov \r6, -2*\v(%rdi,%rcx)
-    EX \fixup, \mov \r7, -\v(%rdi,%rcx)
-    jmp .Lcopy_\isa\()_done
-.Lcopy_\isa\()_long:
-    // Co-aligned long copies: rep movsb, before any vector register is used.
-    cmp $VEC_REP_MOVSB_THRESHOLD, %rcx
-    jb 1f
-    mov %edi, %eax
-    sub %esi, %eax
-    test $63, %eax
-    jz .Lcopy_rep
-1:
-    EX \fixup, \mov (%rsi), \r0
-    EX \fixup, \mov \r0, (%rdi)
-    // Advance by 1..v bytes so that rdi is aligned to v.
-    mov %edi, %eax
-    and $\v-1, %eax
-    mov $\v, %edx
-    sub %rax, %rdx
-    add %rdx, %rsi
-    add %rdx, %rdi
-    sub %rdx, %rcx
-.Lcopy_\isa\()_loop:
-    EX \fixup, \mov (%rsi), \r0
-    EX \fixup, \mov \v(%rsi), \r1
-    EX \fixup, \mov 2*\v(%rsi), \r2
-    EX \fixup, \mov 3*\v(%rsi), \r3
-    EX \fixup, \mov \r0, (%rdi)
-    EX \fixup, \mov \r1, \v(%rdi)
-    EX \fixup, \mov \r2, 2*\v(%rdi)
-    EX \fixup, \mov \r3, 3*\v(%rdi)
-    add $4*\v, %rsi
-    add $4*\v, %rdi
-    sub $4*\v, %rcx
-    cmp $4*\v, %rcx
-    ja .Lcopy_\isa\()_loop
-    // 1..4v bytes left, after more than 4v done.
-    EX \fixup, \mov -4*\v(%rsi,%rcx), \r0
-    EX \fixup, \mov -3*\v(%rsi,%rcx), \r1
-    EX \fixup, \mov -2*\v(%rsi,%rcx), \r2
-    EX \fixup, \mov -\v(%rsi,%rcx), \r3
-    EX \fixup, \mov \r0, -4*\v(%rdi,%rcx)
-    EX \fixup, \mov \r1, -3*\v(%rdi,%rcx)
-    EX \fixup, \mov \r2, -2*\v(%rdi,%rcx)
-    EX \fixup, \mov \r3, -\v(%rdi,%rcx)
-.Lcopy_\isa\()_done:
-.if \avx
-    vzeroupper
-.endif
-    xor %eax, %eax
-    ret
-.endm
-// clang-format on
-
-    VEC_COPY sse2, 16, SSE2_MIN, movdqu, .Lcopy_bytes, 0, \
+.Lcopy_sse2:
+    VEC_COPY sse2, 16, movdqu, .Lcopy_bytes, 0, \
         %xmm0, %xmm1, %xmm2, %xmm3, %xmm4, %xmm5, %xmm6, %xmm7
-    VEC_COPY avx2, 32, AVX2_MIN, vmovdqu, .Lcopy_avx_fault, 1, \
+.Lcopy_avx2:
+    VEC_COPY avx2, 32, vmovdqu, .Lcopy_avx_fault, 1, \
         %ymm0, %ymm1, %ymm2, %ymm3, %ymm4, %ymm5, %ymm6, %ymm7
-    VEC_COPY avx512, 64, AVX512_MIN, vmovdqu64, .Lcopy_avx_fault, 1, \
-        %zmm0, %zmm1, %zmm2, %zmm3, %zmm4, %zmm5, %zmm6, %zmm7
 
     // A fault in an AVX path: clean the upper state, then retry bytewise.
 .Lcopy_avx_fault:
