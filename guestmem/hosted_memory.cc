@@ -54,37 +54,21 @@ Result<HostedGuestMemory> HostedGuestMemory::Create(std::span<const RegionSpec> 
     memory.regions_.push_back(Region{r.base, r.size, static_cast<std::byte*>(host)});
     cursor += r.size + page;  // the page after each region stays PROT_NONE
   }
+  memory.UseLinearRegions(memory.regions_);
   return memory;
 }
 
 HostedGuestMemory::HostedGuestMemory(HostedGuestMemory&& other) noexcept
     : reservation_(std::exchange(other.reservation_, nullptr)),
       reservation_size_(std::exchange(other.reservation_size_, 0)),
-      regions_(std::move(other.regions_)) {}
+      regions_(std::move(other.regions_)) {
+  // The vector moved its buffer, which the accessor translates through.
+  UseLinearRegions(regions_);
+  other.UseLinearRegions({});
+}
 
 HostedGuestMemory::~HostedGuestMemory() {
   if (reservation_ != nullptr) munmap(reservation_, reservation_size_);
-}
-
-Result<Translation> HostedGuestMemory::TranslateAndGetLimit(GuestPhysAddr gpa) const {
-  // A VMM has a handful of RAM regions: a linear scan, one unsigned compare
-  // per region (gpa below a base wraps to a huge offset), beats a binary
-  // search's dependent loads and mispredictions. Many regions: the last one
-  // whose base is <= gpa, by binary search.
-  if (regions_.size() <= kLinearScanRegions) {
-    for (const Region& r : regions_) {
-      const uint64_t offset = gpa.value() - r.base.value();
-      if (offset < r.size) return Translation{HostVirtFromPtr(r.host + offset), r.size - offset};
-    }
-    return Error::kOutOfRange;
-  }
-  auto it = std::upper_bound(regions_.begin(), regions_.end(), gpa,
-                             [](GuestPhysAddr a, const Region& r) { return a < r.base; });
-  if (it == regions_.begin()) return Error::kOutOfRange;
-  const Region& r = *(it - 1);
-  const uint64_t offset = gpa.OffsetFrom(r.base);
-  if (offset >= r.size) return Error::kOutOfRange;
-  return Translation{HostVirtFromPtr(r.host + offset), r.size - offset};
 }
 
 }  // namespace hv::guestmem

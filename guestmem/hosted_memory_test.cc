@@ -238,24 +238,26 @@ TEST(MemfdDeathTest, AFaultingFirstReadObjIsAnError) {
   EXPECT_EXIT(FirstAccessFaults(), ::testing::ExitedWithCode(0), "");
 }
 
-// 100 000 random reads and writes compared with a flat reference buffer.
-TEST(Property, RandomAccessMatchesAFlatModel) {
-  HostedGuestMemory memory = ThreeRegions();
-  constexpr uint64_t kStart = 0x8000;  // below the first region: a hole
-  constexpr uint64_t kEnd = 0x58000;   // above the last: a hole
-  std::vector<std::byte> model(kEnd - kStart, std::byte{0});
-  auto in_ram = [](uint64_t gpa) {
-    return (gpa >= 0x10000 && gpa < 0x30000) || (gpa >= 0x40000 && gpa < 0x50000);
+// `ops` random reads and writes over [start, end) of `memory` (holes and
+// all) compared with a flat reference buffer.
+void CheckAgainstFlatModel(const HostedGuestMemory& memory, uint64_t start, uint64_t end, int ops) {
+  std::vector<std::byte> model(end - start, std::byte{0});
+  for (const auto& region : memory.regions()) std::memset(region.host, 0, region.size);
+  auto in_ram = [&memory](uint64_t gpa) {
+    for (const auto& r : memory.regions()) {
+      if (gpa >= r.base.value() && gpa - r.base.value() < r.size) return true;
+    }
+    return false;
   };
   std::mt19937_64 rng(12345);
   std::vector<std::byte> buf;
-  for (int op = 0; op < 100000; ++op) {
-    const uint64_t gpa = kStart + rng() % (kEnd - kStart);
+  for (int op = 0; op < ops; ++op) {
+    const uint64_t gpa = start + rng() % (end - start);
     const size_t len = static_cast<size_t>(rng() % 600);
     // The model's answer: bytes until the first byte that is not RAM.
     size_t expect = 0;
-    while (expect < len && gpa + expect < kEnd && in_ram(gpa + expect)) ++expect;
-    if (gpa + len > kEnd) continue;
+    while (expect < len && gpa + expect < end && in_ram(gpa + expect)) ++expect;
+    if (gpa + len > end) continue;
     buf.resize(len);
     if (rng() % 2) {
       for (auto& b : buf) b = static_cast<std::byte>(rng());
@@ -263,19 +265,80 @@ TEST(Property, RandomAccessMatchesAFlatModel) {
       const size_t done = r.ok() ? r.value() : r.error().done;
       ASSERT_EQ(done, expect) << "write at " << gpa << " len " << len;
       ASSERT_EQ(r.ok(), expect == len);
-      std::memcpy(model.data() + (gpa - kStart), buf.data(), done);
+      std::memcpy(model.data() + (gpa - start), buf.data(), done);
     } else {
       CopyResult r = memory.ReadBuffer(GuestPhysAddr(gpa), buf);
       const size_t done = r.ok() ? r.value() : r.error().done;
       ASSERT_EQ(done, expect) << "read at " << gpa << " len " << len;
-      ASSERT_EQ(std::memcmp(buf.data(), model.data() + (gpa - kStart), done), 0);
+      ASSERT_EQ(std::memcmp(buf.data(), model.data() + (gpa - start), done), 0);
     }
   }
   // Finally, every RAM byte agrees with the model.
   for (const auto& region : memory.regions()) {
-    ASSERT_EQ(std::memcmp(region.host, model.data() + (region.base.value() - kStart), region.size),
+    ASSERT_EQ(std::memcmp(region.host, model.data() + (region.base.value() - start), region.size),
               0);
   }
+}
+
+// 100 000 random reads and writes compared with a flat reference buffer.
+TEST(Property, RandomAccessMatchesAFlatModel) {
+  // From below the first region to above the last: holes at both ends.
+  CheckAgainstFlatModel(ThreeRegions(), 0x8000, 0x58000, 100000);
+}
+
+// Many regions (found by binary search rather than a scan): one page each,
+// in runs of adjacent pages separated by one-page holes.
+HostedGuestMemory ManyRegions(size_t count) {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  std::vector<HostedGuestMemory::RegionSpec> specs;
+  uint64_t gpa = 0x100000;
+  for (size_t i = 0; i < count; ++i) {
+    specs.push_back({GuestPhysAddr(gpa), page});
+    gpa += (i % 3 == 2) ? 2 * page : page;
+  }
+  return HostedGuestMemory::Create(specs).value();
+}
+
+TEST(Property, ManyRegionsMatchAFlatModel) {
+  const HostedGuestMemory memory = ManyRegions(20);
+  ASSERT_EQ(memory.regions().size(), 20u);
+  const auto& last = memory.regions().back();
+  CheckAgainstFlatModel(memory, 0x100000 - 0x1000, last.base.value() + last.size + 0x1000, 100000);
+}
+
+TEST(Translate, ManyRegionsFindEveryByteAndNoHole) {
+  const HostedGuestMemory memory = ManyRegions(20);
+  const uint64_t page = memory.regions()[0].size;
+  for (const auto& r : memory.regions()) {
+    for (uint64_t offset : {uint64_t{0}, page / 2, page - 1}) {
+      const Translation t =
+          memory.TranslateAndGetLimit(GuestPhysAddr(r.base.value() + offset)).value();
+      EXPECT_EQ(PtrFromHostVirt<std::byte>(t.hva), r.host + offset);
+      EXPECT_EQ(t.limit, page - offset);
+    }
+  }
+  EXPECT_EQ(memory.TranslateAndGetLimit(GuestPhysAddr(0)).error(), Error::kOutOfRange);
+  EXPECT_EQ(memory.TranslateAndGetLimit(GuestPhysAddr(0x100000 - 1)).error(), Error::kOutOfRange);
+  // The hole after the third page.
+  EXPECT_EQ(memory.TranslateAndGetLimit(GuestPhysAddr(0x100000 + 3 * page)).error(),
+            Error::kOutOfRange);
+  EXPECT_EQ(memory.TranslateAndGetLimit(GuestPhysAddr(~uint64_t{0})).error(), Error::kOutOfRange);
+}
+
+TEST(HostedGuestMemory, AMovedFromObjectReachesNoMemory) {
+  HostedGuestMemory from = ThreeRegions();
+  const std::byte* const host = from.regions()[0].host;
+  HostedGuestMemory to(std::move(from));
+  // The new owner translates to the same mappings...
+  EXPECT_EQ(PtrFromHostVirt<std::byte>(to.TranslateAndGetLimit(GuestPhysAddr(0x10000))->hva), host);
+  ASSERT_TRUE(to.WriteObj<uint32_t>(GuestPhysAddr(0x10000), 7).ok());
+  // ...and the old one has none left, on every path.
+  EXPECT_EQ(from.TranslateAndGetLimit(GuestPhysAddr(0x10000)).error(), Error::kOutOfRange);
+  EXPECT_EQ(from.ReadObj<uint32_t>(GuestPhysAddr(0x10000)).error(), Error::kOutOfRange);
+  std::byte buf[16];
+  EXPECT_EQ(from.ReadBuffer(GuestPhysAddr(0x10000), buf).error(),
+            (CopyError{Error::kOutOfRange, 0}));
+  EXPECT_EQ(to.ReadObj<uint32_t>(GuestPhysAddr(0x10000)).value(), 7u);
 }
 
 }  // namespace

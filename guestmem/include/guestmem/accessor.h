@@ -2,7 +2,9 @@
 //
 // A backend implements one thing, TranslateAndGetLimit(gpa): where gpa can be
 // reached in this address space and how many bytes are contiguous from there.
-// Everything else is built on it here, once, for every backend:
+// (A backend whose memory is a fixed list of linear regions also hands the
+// list over with UseLinearRegions, and the accessor then looks addresses up
+// inline.) Everything else is built on it here, once, for every backend:
 //
 //   ReadBuffer/WriteBuffer  any length across any number of translations;
 //                           on failure the error and the exact bytes done
@@ -49,6 +51,33 @@ struct Translation {
   uint64_t limit;
 };
 
+}  // namespace hv::guestmem
+
+// A translation of zero bytes is no translation: Result<Translation> keeps
+// its error there (limit 0, the Error in hva), so it is two words and comes
+// back from TranslateAndGetLimit in two registers. A backend that returns a
+// zero limit hands back kOutOfRange, never an empty translation.
+template <>
+struct hv::ResultNiche<hv::guestmem::Translation, hv::Error> {
+  static constexpr bool IsError(const guestmem::Translation& t) { return t.limit == 0; }
+  static constexpr guestmem::Translation FromError(Error error) {
+    return {HostVirtAddr(static_cast<uint64_t>(error)), 0};
+  }
+  static constexpr Error ToError(const guestmem::Translation& t) {
+    return IsErrorValue(t.hva.value()) ? static_cast<Error>(t.hva.value()) : Error::kOutOfRange;
+  }
+};
+
+namespace hv::guestmem {
+
+// Guest-physical memory reachable linearly from `host`: gpa base + i is at
+// host + i, for i < size.
+struct LinearRegion {
+  GuestPhysAddr base;
+  uint64_t size;
+  std::byte* host;
+};
+
 class GuestMemoryAccessor {
  public:
   virtual ~GuestMemoryAccessor() = default;
@@ -71,30 +100,27 @@ class GuestMemoryAccessor {
   // ReadInto/WriteFrom for plain buffers.
   CopyResult ReadBuffer(GuestPhysAddr gpa, std::span<std::byte> out) const {
     mm::internal::CheckKernelRange(out.data(), out.size());
-    return CopyOut(gpa, out.data(), out.size()).ToResult();
+    return CopyOut(gpa, out.data(), out.size()).ToResult(out.size());
   }
   CopyResult WriteBuffer(GuestPhysAddr gpa, std::span<const std::byte> in) const {
     mm::internal::CheckKernelRange(in.data(), in.size());
-    return CopyIn(gpa, in.data(), in.size()).ToResult();
+    return CopyIn(gpa, in.data(), in.size()).ToResult(in.size());
   }
 
   // Reads a whole object; errors as ReadBuffer (without the count).
   template <mm::Pod T>
   Result<T> ReadObj(GuestPhysAddr gpa) const {
     if constexpr (mm::PodOnce<T>) {
-      if (gpa.IsAligned(sizeof(T))) {
-        const Translation t = HV_TRY(Translate(gpa));
-        if (t.limit >= sizeof(T)) {
+      if (gpa.IsAligned(sizeof(T))) [[likely]] {
+        const Result<Translation> t = Translate(gpa);
+        if (t.ok() && t->limit >= sizeof(T)) [[likely]] {
           const uint64_t bits = HV_TRY(
-              mm::internal::LoadOnceFallible(PtrFromHostVirt<const std::byte>(t.hva), sizeof(T)));
+              mm::internal::LoadOnceFallible(PtrFromHostVirt<const std::byte>(t->hva), sizeof(T)));
           return mm::internal::FromBits<T>(bits);
         }
       }
     }
-    T value{};
-    CopyResult r = ReadBuffer(gpa, mm::AsWritableBytes(value));
-    if (!r.ok()) return r.error().code;
-    return value;
+    return ReadObjByCopy<T>(gpa);
   }
 
   // Writes a whole object; errors as WriteBuffer (without the count). On an
@@ -102,17 +128,15 @@ class GuestMemoryAccessor {
   template <mm::Pod T>
   Result<void> WriteObj(GuestPhysAddr gpa, const T& value) const {
     if constexpr (mm::PodOnce<T>) {
-      if (gpa.IsAligned(sizeof(T))) {
-        const Translation t = HV_TRY(Translate(gpa));
-        if (t.limit >= sizeof(T)) {
-          return mm::internal::StoreOnceFallible(PtrFromHostVirt<std::byte>(t.hva), sizeof(T),
+      if (gpa.IsAligned(sizeof(T))) [[likely]] {
+        const Result<Translation> t = Translate(gpa);
+        if (t.ok() && t->limit >= sizeof(T)) [[likely]] {
+          return mm::internal::StoreOnceFallible(PtrFromHostVirt<std::byte>(t->hva), sizeof(T),
                                                  mm::internal::ToBits(value));
         }
       }
     }
-    CopyResult r = WriteBuffer(gpa, mm::AsBytes(value));
-    if (!r.ok()) return r.error().code;
-    return Ok();
+    return WriteObjByCopy(gpa, value);
   }
 
   // One non-tearing load/store of a PodOnce. kInvalidArgs if gpa is not a
@@ -140,29 +164,52 @@ class GuestMemoryAccessor {
   // images), so the copies themselves need not ask again.
   GuestMemoryAccessor() { arch::InstallFaultHandler(); }
 
-  // TranslateAndGetLimit, with a zero limit turned into an error. Inline:
-  // it is on the path of every ReadObj/WriteObj.
-  Result<Translation> Translate(GuestPhysAddr gpa) const {
-    const Translation t = HV_TRY(TranslateAndGetLimit(gpa));
-    // A backend that reports no bytes would make callers loop forever.
-    if (t.limit == 0) [[unlikely]] {
+  // For backends whose guest memory is a fixed list of linear regions,
+  // sorted by base and disjoint (HostedGuestMemory): Translate looks gpa up
+  // in it inline instead of calling TranslateAndGetLimit, which keeps calls
+  // and their stack traffic out of every copy (docs/performance.md,
+  // "guestmem"). The list must stay valid and unchanged while in use; an
+  // empty list turns this off.
+  void UseLinearRegions(std::span<const LinearRegion> regions) { linear_ = regions; }
+
+  // The translation of gpa through `regions` (sorted by base, disjoint):
+  // kOutOfRange if no region holds it.
+  static Result<Translation> TranslateLinear(std::span<const LinearRegion> regions,
+                                             GuestPhysAddr gpa) {
+    // A VMM has a handful of RAM regions: a linear scan, one unsigned
+    // compare per region (gpa below a base wraps to a huge offset), beats a
+    // binary search's dependent loads and mispredictions.
+    if (regions.size() <= kLinearScanRegions) [[likely]] {
+      for (const LinearRegion& r : regions) {
+        const uint64_t offset = gpa.value() - r.base.value();
+        if (offset < r.size) return Translation{HostVirtFromPtr(r.host + offset), r.size - offset};
+      }
       return Error::kOutOfRange;
     }
-    return t;
+    return TranslateLinearMany(regions, gpa);
+  }
+
+  // Where gpa can be accessed: the linear regions if the backend gave them,
+  // otherwise TranslateAndGetLimit (whose zero limit Result<Translation>
+  // turns into kOutOfRange). Inline: it is on the path of every access.
+  Result<Translation> Translate(GuestPhysAddr gpa) const {
+    if (!linear_.empty()) return TranslateLinear(linear_, gpa);
+    return TranslateAndGetLimit(gpa);
   }
 
  private:
-  // A CopyResult as two plain integers, which come back in two registers.
+  // The outcome of a copy of `len` bytes as two plain integers, which come
+  // back in two registers: the bytes left undone and the error.
   struct Copied {
-    size_t done;
+    size_t left;
     // 0, or the Error (no Error is 0).
     uint64_t error;
 
-    CopyResult ToResult() const {
+    CopyResult ToResult(size_t len) const {
       if (error != 0) [[unlikely]] {
-        return CopyError{static_cast<Error>(error), done};
+        return CopyError{static_cast<Error>(error), len - left};
       }
-      return done;
+      return len;
     }
   };
   static constexpr uint64_t ErrorBits(Error error) { return static_cast<uint64_t>(error); }
@@ -173,9 +220,38 @@ class GuestMemoryAccessor {
   Copied CopyOut(GuestPhysAddr gpa, std::byte* out, size_t len) const;
   Copied CopyIn(GuestPhysAddr gpa, const std::byte* in, size_t len) const;
 
-  // Walks [gpa, gpa + total) translation by translation, calling
-  // copy(host pointer, offset, chunk) -> bytes not done for each, and
-  // accounts the progress across chunks.
+  // ReadObj/WriteObj of objects that are not PodOnce, are misaligned or
+  // straddle translations (or fail): byte copies. Out of line, so the one
+  // access of the common case inlines into its caller.
+  template <mm::Pod T>
+  [[gnu::noinline]] Result<T> ReadObjByCopy(GuestPhysAddr gpa) const {
+    T value{};
+    CopyResult r = ReadBuffer(gpa, mm::AsWritableBytes(value));
+    if (!r.ok()) return r.error().code;
+    return value;
+  }
+  template <mm::Pod T>
+  [[gnu::noinline]] Result<void> WriteObjByCopy(GuestPhysAddr gpa, const T& value) const {
+    CopyResult r = WriteBuffer(gpa, mm::AsBytes(value));
+    if (!r.ok()) return r.error().code;
+    return Ok();
+  }
+
+  // Up to this many linear regions, a lookup scans them in order; beyond,
+  // it searches.
+  static constexpr size_t kLinearScanRegions = 8;
+  static Result<Translation> TranslateLinearMany(std::span<const LinearRegion> regions,
+                                                 GuestPhysAddr gpa);
+
+  std::span<const LinearRegion> linear_;
+
+  // Walks [gpa, gpa + total) translation by translation (translate(gpa) ->
+  // Result<Translation>), calling copy(host pointer, chunk) -> bytes not
+  // done for each chunk in order, and accounts the progress across chunks.
+  template <typename TranslateFn, typename CopyChunk>
+  static Copied ForEachChunk(GuestPhysAddr gpa, size_t total, TranslateFn translate,
+                             CopyChunk copy);
+  // The same with this accessor's translation.
   template <typename CopyChunk>
   Copied ForEachChunk(GuestPhysAddr gpa, size_t total, CopyChunk copy) const;
 };

@@ -26,11 +26,7 @@ class HostedGuestMemory final : public GuestMemoryAccessor {
     uint64_t file_offset = 0;
   };
 
-  struct Region {
-    GuestPhysAddr base;
-    uint64_t size;
-    std::byte* host;
-  };
+  using Region = LinearRegion;
 
   // Maps `specs`. kInvalidArgs if a region is empty, not page-aligned (base,
   // size or file offset), wraps, or overlaps another; kNoMemory if the
@@ -42,15 +38,14 @@ class HostedGuestMemory final : public GuestMemoryAccessor {
   HostedGuestMemory(const HostedGuestMemory&) = delete;
   ~HostedGuestMemory() override;
 
-  Result<Translation> TranslateAndGetLimit(GuestPhysAddr gpa) const override;
+  Result<Translation> TranslateAndGetLimit(GuestPhysAddr gpa) const override {
+    return TranslateLinear(regions_, gpa);
+  }
 
   // The regions, sorted by base.
   std::span<const Region> regions() const { return regions_; }
 
  private:
-  // Up to this many regions, a lookup scans them in order.
-  static constexpr size_t kLinearScanRegions = 8;
-
   HostedGuestMemory() = default;
 
   void* reservation_ = nullptr;
