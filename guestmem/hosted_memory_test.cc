@@ -286,8 +286,9 @@ TEST(Property, RandomAccessMatchesAFlatModel) {
   CheckAgainstFlatModel(ThreeRegions(), 0x8000, 0x58000, 100000);
 }
 
-// Many regions (found by binary search rather than a scan): one page each,
-// in runs of adjacent pages separated by one-page holes.
+// More regions than the accessor keeps inline: one page each, in runs of
+// adjacent pages separated by one-page holes. Up to 8 are scanned, more are
+// found by binary search.
 HostedGuestMemory ManyRegions(size_t count) {
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   std::vector<HostedGuestMemory::RegionSpec> specs;
@@ -299,15 +300,17 @@ HostedGuestMemory ManyRegions(size_t count) {
   return HostedGuestMemory::Create(specs).value();
 }
 
-TEST(Property, ManyRegionsMatchAFlatModel) {
-  const HostedGuestMemory memory = ManyRegions(20);
-  ASSERT_EQ(memory.regions().size(), 20u);
+class ManyRegionsTest : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(ManyRegionsTest, RandomAccessMatchesAFlatModel) {
+  const HostedGuestMemory memory = ManyRegions(GetParam());
+  ASSERT_EQ(memory.regions().size(), GetParam());
   const auto& last = memory.regions().back();
   CheckAgainstFlatModel(memory, 0x100000 - 0x1000, last.base.value() + last.size + 0x1000, 100000);
 }
 
-TEST(Translate, ManyRegionsFindEveryByteAndNoHole) {
-  const HostedGuestMemory memory = ManyRegions(20);
+TEST_P(ManyRegionsTest, TranslateFindsEveryByteAndNoHole) {
+  const HostedGuestMemory memory = ManyRegions(GetParam());
   const uint64_t page = memory.regions()[0].size;
   for (const auto& r : memory.regions()) {
     for (uint64_t offset : {uint64_t{0}, page / 2, page - 1}) {
@@ -324,6 +327,9 @@ TEST(Translate, ManyRegionsFindEveryByteAndNoHole) {
             Error::kOutOfRange);
   EXPECT_EQ(memory.TranslateAndGetLimit(GuestPhysAddr(~uint64_t{0})).error(), Error::kOutOfRange);
 }
+
+// 6: scanned in place; 20: binary search.
+INSTANTIATE_TEST_SUITE_P(Counts, ManyRegionsTest, ::testing::Values(6, 20));
 
 TEST(HostedGuestMemory, AMovedFromObjectReachesNoMemory) {
   HostedGuestMemory from = ThreeRegions();
