@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <hv/base/result.h>
 
+#include <optional>
 #include <string>
 
 namespace hv {
@@ -25,17 +26,19 @@ struct ResultNiche<Window, Error> {
 
 namespace {
 
-// Trivially copyable values and errors give a trivially copyable Result,
-// which is passed and returned in registers when it fits.
+// A scalar value with an Error: trivially copyable, two words, so it is
+// passed and returned in registers.
 static_assert(std::is_trivially_copyable_v<Result<uint64_t>>);
 static_assert(std::is_trivially_destructible_v<Result<uint64_t>>);
 static_assert(sizeof(Result<uint64_t>) == 16);
+static_assert(std::is_trivially_copyable_v<Result<bool>>);
 static_assert(std::is_trivially_copyable_v<Result<void>>);
 // A niche: no bigger than the value.
 static_assert(sizeof(Result<Window>) == sizeof(Window));
 static_assert(std::is_trivially_copyable_v<Result<Window>>);
 // Anything else keeps its special members.
 static_assert(!std::is_trivially_copyable_v<Result<std::string>>);
+static_assert(!std::is_trivially_copyable_v<Result<std::optional<int>>>);
 
 TEST(Result, HoldsAValueOrAnError) {
   Result<int> value = 42;
@@ -48,6 +51,21 @@ TEST(Result, HoldsAValueOrAnError) {
   ASSERT_FALSE(error.ok());
   EXPECT_EQ(error.error(), Error::kNotFound);
   EXPECT_EQ(error.value_or(7), 7);
+}
+
+TEST(Result, ScalarValuesThatLookLikeNoError) {
+  // Zero and false are values like any other.
+  Result<bool> f = false;
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(*f);
+  Result<uint8_t> zero = uint8_t{0};
+  ASSERT_TRUE(zero.ok());
+  EXPECT_EQ(*zero, 0);
+  int x = 0;
+  Result<int*> p = &x;
+  EXPECT_EQ(*p, &x);
+  Result<int*> none = Error::kNotFound;
+  EXPECT_EQ(none.error(), Error::kNotFound);
 }
 
 TEST(Result, CopiesAndAssignsBothStates) {
