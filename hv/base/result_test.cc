@@ -153,26 +153,28 @@ TEST(Result, StringValues) {
   EXPECT_EQ(std::move(t).value(), "guest");
 }
 
-Result<int> Half(int x) {
-  if (x % 2 != 0) return Error::kInvalidArgs;
-  return x / 2;
+Result<int> Digit(char c) {
+  if (c < '0' || c > '9') return Error::kInvalidArgs;
+  return c - '0';
 }
 
-Result<int> Quarter(int x) {
-  const int half = HV_TRY(Half(x));
-  return HV_TRY(Half(half));
+// Two decimal digits; the first bad one is the error.
+Result<int> TwoDigits(const char* s) {
+  const int tens = HV_TRY(Digit(s[0]));
+  return 10 * tens + HV_TRY(Digit(s[1]));
 }
 
-Result<void> CheckQuarter(int x) {
-  HV_TRY(Quarter(x));
+Result<void> CheckTwoDigits(const char* s) {
+  HV_TRY(TwoDigits(s));
   return Ok();
 }
 
 TEST(Result, TryPropagatesTheFirstError) {
-  EXPECT_EQ(Quarter(12).value(), 3);
-  EXPECT_EQ(Quarter(6).error(), Error::kInvalidArgs);
-  EXPECT_TRUE(CheckQuarter(8).ok());
-  EXPECT_EQ(CheckQuarter(3).error(), Error::kInvalidArgs);
+  EXPECT_EQ(TwoDigits("42").value(), 42);
+  EXPECT_EQ(TwoDigits("x2").error(), Error::kInvalidArgs);
+  EXPECT_EQ(TwoDigits("4y").error(), Error::kInvalidArgs);
+  EXPECT_TRUE(CheckTwoDigits("07").ok());
+  EXPECT_EQ(CheckTwoDigits("7?").error(), Error::kInvalidArgs);
 }
 
 Result<Window> Shrink(Result<Window> w) {
