@@ -68,6 +68,16 @@ TEST(Result, ScalarValuesThatLookLikeNoError) {
   EXPECT_EQ(none.error(), Error::kNotFound);
 }
 
+TEST(ResultDeathTest, ErrorZeroIsNoError) {
+  // Error has no code 0; a scalar Result would otherwise read it as a value.
+  EXPECT_DEATH(
+      {
+        Result<uint64_t> r = Error{};
+        (void)r;
+      },
+      "no error code");
+}
+
 TEST(Result, CopiesAndAssignsBothStates) {
   Result<uint64_t> a = uint64_t{5};
   Result<uint64_t> b = Error::kBusy;

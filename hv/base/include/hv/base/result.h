@@ -144,7 +144,9 @@ requires std::is_scalar_v<T> && std::is_same_v<E, Error> &&
  public:
   constexpr ResultStorage(ValueTag, auto&& value)
       : value_(std::forward<decltype(value)>(value)), error_() {}
-  constexpr ResultStorage(ErrorTag, E error) : value_(), error_(error) {}
+  constexpr ResultStorage(ErrorTag, E error) : value_(), error_(error) {
+    HV_CHECK(error != Error{}, "Result built from Error 0, which is no error code");
+  }
 
   constexpr bool has_value() const { return error_ == Error{}; }
   constexpr T& value() { return value_; }
