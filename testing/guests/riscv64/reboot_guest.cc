@@ -24,14 +24,6 @@ struct Persistent {
 constexpr uint64_t kPersistentGpa = 0x8200'0000;
 constexpr uint64_t kMagic = 0x7265'626f'6f74'6564;  // "rebooted"
 
-// SBI HSM functions and states; SRST reset types.
-constexpr uint64_t kHsmHartStart = 0;
-constexpr uint64_t kHsmHartGetStatus = 2;
-constexpr uint64_t kHsmStarted = 0;
-constexpr uint64_t kHsmStopped = 1;
-constexpr uint64_t kResetColdReboot = 1;
-constexpr uint64_t kResetWarmReboot = 2;
-
 // In the image's .data: each boot must find the initial value.
 volatile uint64_t g_image_value = 0x1234;
 
@@ -55,18 +47,19 @@ TEST(Reboot, RestartsFromTheImageAndKeepsTheRestOfRam) {
   // The device tree is where the first boot found it.
   EXPECT_NE(ktest::Boot().firmware_table, uintptr_t{0});
   // Hart 1 is stopped after every (re)boot.
-  const sbi::SbiRet status = sbi::Call(sbi::kExtHsm, kHsmHartGetStatus, 1);
+  const sbi::SbiRet status = sbi::Call(sbi::kExtHsm, sbi::kHsmHartGetStatus, 1);
   EXPECT_EQ(status.error, sbi::kSuccess);
-  EXPECT_EQ(status.value, kHsmStopped);
+  EXPECT_EQ(status.value, static_cast<uint64_t>(sbi::HartState::kStopped));
   if (boot >= 3) return;
 
   // Leave hart 1 running and a global changed: the reboot must undo both.
   const uint64_t park = reinterpret_cast<uintptr_t>(reboot_guest_park);
-  EXPECT_EQ(sbi::Call(sbi::kExtHsm, kHsmHartStart, 1, park, 0).error, sbi::kSuccess);
-  EXPECT_EQ(sbi::Call(sbi::kExtHsm, kHsmHartGetStatus, 1).value, kHsmStarted);
+  EXPECT_EQ(sbi::Call(sbi::kExtHsm, sbi::kHsmHartStart, 1, park, 0).error, sbi::kSuccess);
+  EXPECT_EQ(sbi::Call(sbi::kExtHsm, sbi::kHsmHartGetStatus, 1).value,
+            static_cast<uint64_t>(sbi::HartState::kStarted));
   g_image_value = 0xdead;
-  const uint64_t type = boot == 1 ? kResetColdReboot : kResetWarmReboot;
-  sbi::Call(sbi::kExtSrst, 0, type, 0);
+  const sbi::ResetType type = boot == 1 ? sbi::ResetType::kColdReboot : sbi::ResetType::kWarmReboot;
+  sbi::Call(sbi::kExtSrst, sbi::kSrstSystemReset, static_cast<uint64_t>(type), 0);
   ADD_FAILURE() << "SRST reboot returned";
 }
 

@@ -34,20 +34,10 @@ struct SbiOutcome {
   bool resume = true;
 };
 
-// HSM hart states (SBI spec, HSM extension).
-enum class HartState : uint64_t {
-  kStarted = 0,
-  kStopped = 1,
-  kStartPending = 2,
-  kStopPending = 3,
-  kSuspended = 4,
-  kSuspendPending = 5,
-  kResumePending = 6,
-};
-
-// SRST reset types and reasons.
-enum class ResetType : uint32_t { kShutdown = 0, kColdReboot = 1, kWarmReboot = 2 };
-enum class ResetReason : uint32_t { kNone = 0, kSystemFailure = 1 };
+// HSM hart states, SRST reset types and reasons (from the specification).
+using sbi::HartState;
+using sbi::ResetReason;
+using sbi::ResetType;
 
 // The calling vCPU and its VM, as the SBI implementation sees them. Hart ids
 // are the VM's (virtual) ones: 0 .. num_harts() - 1.

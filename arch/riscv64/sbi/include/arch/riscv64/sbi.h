@@ -35,6 +35,26 @@ inline constexpr uint64_t kExtHsm = 0x48534D;       // "HSM"
 inline constexpr uint64_t kExtSrst = 0x53525354;    // "SRST"
 inline constexpr uint64_t kExtDbcn = 0x4442434E;    // "DBCN"
 
+// HSM functions and hart states.
+inline constexpr uint64_t kHsmHartStart = 0;
+inline constexpr uint64_t kHsmHartStop = 1;
+inline constexpr uint64_t kHsmHartGetStatus = 2;
+inline constexpr uint64_t kHsmHartSuspend = 3;
+enum class HartState : uint64_t {
+  kStarted = 0,
+  kStopped = 1,
+  kStartPending = 2,
+  kStopPending = 3,
+  kSuspended = 4,
+  kSuspendPending = 5,
+  kResumePending = 6,
+};
+
+// SRST: the one function, its reset types and reasons.
+inline constexpr uint64_t kSrstSystemReset = 0;
+enum class ResetType : uint32_t { kShutdown = 0, kColdReboot = 1, kWarmReboot = 2 };
+enum class ResetReason : uint32_t { kNone = 0, kSystemFailure = 1 };
+
 SbiRet Call(uint64_t eid, uint64_t fid, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
             uint64_t a3 = 0, uint64_t a4 = 0, uint64_t a5 = 0);
 
