@@ -50,16 +50,7 @@ template <typename TranslateFn, typename CopyChunk>
 template <typename CopyChunk>
 [[gnu::always_inline]] inline GuestMemoryAccessor::Copied GuestMemoryAccessor::ForEachChunk(
     GuestPhysAddr gpa, size_t total, CopyChunk copy) const {
-  if (inline_count_ != 0) {
-    return ForEachChunk(
-        gpa, total, [this](GuestPhysAddr a) { return TranslateLinear(InlineRegions(), a); }, copy);
-  }
-  if (!linear_.empty()) {
-    return ForEachChunk(
-        gpa, total, [this](GuestPhysAddr a) { return TranslateLinear(linear_, a); }, copy);
-  }
-  return ForEachChunk(
-      gpa, total, [this](GuestPhysAddr a) { return TranslateAndGetLimit(a); }, copy);
+  return WithTranslator([&](auto translate) { return ForEachChunk(gpa, total, translate, copy); });
 }
 
 GuestMemoryAccessor::Copied GuestMemoryAccessor::CopyOut(GuestPhysAddr gpa, std::byte* out,

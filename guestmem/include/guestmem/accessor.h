@@ -193,13 +193,26 @@ class GuestMemoryAccessor {
     return TranslateLinearMany(regions, gpa);
   }
 
+  // Calls use(translate) with this accessor's way of translating, a callable
+  // GuestPhysAddr -> Result<Translation>: the inline regions, the list
+  // given to UseLinearRegions, or TranslateAndGetLimit. A loop inside `use`
+  // chooses once, not per translation.
+  template <typename Use>
+  [[gnu::always_inline]] decltype(auto) WithTranslator(Use use) const {
+    if (inline_count_ != 0) {
+      return use([this](GuestPhysAddr a) { return TranslateLinear(InlineRegions(), a); });
+    }
+    if (!linear_.empty()) {
+      return use([this](GuestPhysAddr a) { return TranslateLinear(linear_, a); });
+    }
+    return use([this](GuestPhysAddr a) { return TranslateAndGetLimit(a); });
+  }
+
   // Where gpa can be accessed: the linear regions if the backend gave them,
   // otherwise TranslateAndGetLimit (whose zero limit Result<Translation>
   // turns into kOutOfRange). Inline: it is on the path of every access.
   Result<Translation> Translate(GuestPhysAddr gpa) const {
-    if (inline_count_ != 0) return TranslateLinear(InlineRegions(), gpa);
-    if (!linear_.empty()) return TranslateLinear(linear_, gpa);
-    return TranslateAndGetLimit(gpa);
+    return WithTranslator([gpa](auto translate) { return translate(gpa); });
   }
 
  private:
