@@ -112,13 +112,13 @@ class Ns16550a final : public MmioDevice {
 
   bool irq_level() const { return irq_level_; }
   // The bytes the receive FIFO holds now.
-  size_t rx_pending() const { return rx_.size(); }
+  size_t rx_pending() const { return state_.rx.size(); }
 
  private:
   static bool IsValidAccess(uint64_t offset, size_t size);
   uint8_t Iir() const;
   uint8_t Lsr() const;
-  size_t RxCapacity() const { return fifo_enabled_ ? kFifoSize : 1; }
+  size_t RxCapacity() const { return state_.fifo_enabled ? kFifoSize : 1; }
   void WriteMcr(uint8_t value);
   void UpdateIrq();
 
@@ -126,18 +126,23 @@ class Ns16550a final : public MmioDevice {
   IrqLine irq_;
   bool irq_level_ = false;
 
-  ByteFifo<kFifoSize> rx_;
-  uint8_t ier_ = 0;
-  uint8_t lcr_ = 0;
-  uint8_t mcr_ = 0;
-  uint8_t msr_ = uart::kMsrCts | uart::kMsrDsr | uart::kMsrDcd;
-  uint8_t scr_ = 0;
-  uint8_t dll_ = 0;
-  uint8_t dlm_ = 0;
-  bool fifo_enabled_ = false;
-  size_t rx_trigger_ = 1;
-  bool overrun_ = false;
-  bool thr_interrupt_ = false;
+  // Everything the guest can set or observe, at its power-on values:
+  // Reset() returns to exactly these.
+  struct State {
+    ByteFifo<kFifoSize> rx;
+    uint8_t ier = 0;
+    uint8_t lcr = 0;
+    uint8_t mcr = 0;
+    uint8_t msr = uart::kMsrCts | uart::kMsrDsr | uart::kMsrDcd;
+    uint8_t scr = 0;
+    uint8_t dll = 0;
+    uint8_t dlm = 0;
+    bool fifo_enabled = false;
+    size_t rx_trigger = 1;
+    bool overrun = false;
+    bool thr_interrupt = false;
+  };
+  State state_;
 };
 
 }  // namespace hv::devices
